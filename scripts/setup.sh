@@ -14,6 +14,7 @@ PACKAGES=(
     bc bison flex libssl-dev cpio xz-utils bzip2 dpkg-dev opensbi e2fsprogs
     # oracles and consumers used by the tests and benchmarks
     qemu-system-misc device-tree-compiler gdb-multiarch babeltrace2 sqlite3 lz4 valgrind
+    python3 linux-perf
 )
 
 missing=()

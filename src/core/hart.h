@@ -77,6 +77,11 @@ uint64_t hart_next_deadline(const hart_t *h);
 /* Drives one device interrupt line of mip (HART_IRQ_*); level 0 or 1. */
 void hart_set_irq(hart_t *h, unsigned irq, int level);
 
+/* Drops this hart's decoded instructions of the physical page holding
+ * page_pa. The board's bus code listener (bus_set_code_listener) calls it
+ * for every hart; stores by this hart also call it for itself. */
+void hart_code_written(hart_t *h, uint64_t page_pa);
+
 /* Drops every software TLB entry and decoded instruction (checkpoints do
  * this in recording and replay alike). */
 void hart_flush_caches(hart_t *h);

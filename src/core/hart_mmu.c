@@ -1,0 +1,646 @@
+/*
+ * hart_mmu.c - address translation (Sv39/Sv48), PMP, the software TLB,
+ * memory slow paths and the decoded-page cache.
+ *
+ * Software TLB: four sets, chosen by the effective privilege of the access
+ * (U, S, S with SUM, M), each with 256 direct-mapped read, write and exec
+ * entries tagged by virtual page number. Read/write entries store a host
+ * addend (host = va + add); exec entries point at the decoded page. An
+ * entry exists only for RAM/ROM pages whose PMP verdict is uniform over
+ * the page and allows the access; MMIO always takes the slow path. A write
+ * entry also holds the bus flags byte of its page and the fast path
+ * requires it to be exactly BUS_PAGE_DIRTY: the first store after a
+ * checkpoint cleared the dirty bits, and every store to a page that some
+ * hart decoded (BUS_PAGE_CODE), takes the slow path, which tells the bus
+ * (dirty tracking, code listeners). Entries are filled only after the walk
+ * has set A (and D for writes), so a read entry never lets a write through.
+ * MXR, satp, PMP writes and sfence.vma flush every set; SUM, MPRV and a
+ * privilege change only select another set.
+ *
+ * Misaligned loads and stores are EMULATED, as QEMU does for ordinary
+ * accesses: every part of the access is translated and checked first (a
+ * fault reports the address of the part that faulted, e.g. the start of
+ * the second page), then the bytes are moved one at a time. LR, SC and
+ * AMOs on a misaligned address raise address-misaligned (load for LR,
+ * store/AMO for SC and AMOs) instead.
+ *
+ * Decoded pages: one per physical page, direct-mapped by page number in a
+ * per-hart table, allocated on first execution. A slot is decoded the
+ * first time it executes. A page is reset (all slots back to DECODE) when
+ * the guest writes it (hart_code_written), when fence.i bumped code_gen,
+ * or when its table slot is taken by another page; resetting never moves
+ * or frees it, so the dispatch loop may keep running inside it.
+ */
+#include <stdlib.h>
+
+#include "hart_int.h"
+
+#define PTE_V 0x01u
+#define PTE_R 0x02u
+#define PTE_W 0x04u
+#define PTE_X 0x08u
+#define PTE_U 0x10u
+#define PTE_A 0x40u
+#define PTE_D 0x80u
+#define PPN_MASK ((1ull << 44) - 1)
+
+static void exc(hart_t *h, unsigned cause, uint64_t tval)
+{
+    h->exc_cause = cause;
+    h->exc_tval = tval;
+}
+
+static unsigned pf_cause(unsigned acc)
+{
+    return acc == ACC_X ? EXC_IPF : acc == ACC_R ? EXC_LPF : EXC_SPF;
+}
+
+static unsigned af_cause(unsigned acc)
+{
+    return acc == ACC_X ? EXC_IACC : acc == ACC_R ? EXC_LACC : EXC_SACC;
+}
+
+static uint64_t ld_host(const uint8_t *p, unsigned size)
+{
+    switch (size) {
+    case 1: return p[0];
+    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+    default: { uint64_t v; memcpy(&v, p, 8); return v; }
+    }
+}
+
+static void st_host(uint8_t *p, unsigned size, uint64_t val)
+{
+    switch (size) {
+    case 1: p[0] = (uint8_t)val; break;
+    case 2: { uint16_t v = (uint16_t)val; memcpy(p, &v, 2); break; }
+    case 4: { uint32_t v = (uint32_t)val; memcpy(p, &v, 4); break; }
+    default: memcpy(p, &val, 8); break;
+    }
+}
+
+/* ---- modes and TLB ----------------------------------------------------- */
+
+void hart_mode_changed(hart_t *h)
+{
+    const hart_state *s = &h->st;
+    unsigned p = s->priv;
+    if (p == HART_PRIV_M && (s->mstatus & MS_MPRV))
+        p = (unsigned)((s->mstatus & MS_MPP) >> MS_MPP_SHIFT);
+    h->dset = p == HART_PRIV_M ? TS_M : p == HART_PRIV_U ? TS_U : (s->mstatus & MS_SUM) ? TS_SUM : TS_S;
+    h->dtlb = &h->tlb[h->dset];
+    unsigned x = s->priv == HART_PRIV_M ? TS_M : s->priv == HART_PRIV_U ? TS_U : TS_S;
+    h->xtlb = h->tlb[x].x;
+}
+
+static void tlb_flush_x(hart_t *h)
+{
+    for (unsigned s = 0; s < TS_COUNT; s++)
+        for (unsigned i = 0; i < TLB_SIZE; i++) h->tlb[s].x[i].vpn = TLB_INVALID;
+}
+
+void hart_tlb_flush(hart_t *h)
+{
+    for (unsigned s = 0; s < TS_COUNT; s++) {
+        for (unsigned i = 0; i < TLB_SIZE; i++) {
+            h->tlb[s].r[i].page = TLB_INVALID;
+            h->tlb[s].w[i].page = TLB_INVALID;
+            h->tlb[s].x[i].vpn = TLB_INVALID;
+        }
+    }
+}
+
+/* ---- decoded pages --------------------------------------------------------- */
+
+static void dpage_reset(hart_t *h, dpage *dp)
+{
+    for (unsigned i = 0; i < DP_SLOTS; i++) dp->ins[i].op = OP_DECODE;
+    dp->ins[DP_SLOTS].op = OP_REFETCH;
+    dp->ins[DP_SLOTS + 1].op = OP_REFETCH;
+    dp->gen = h->code_gen;
+    dp->clean = true;
+}
+
+int hart_caches_init(hart_t *h)
+{
+    h->xpage = calloc(1, sizeof(dpage));
+    if (!h->xpage) return MC_ENOMEM;
+    for (unsigned i = 0; i < DP_SLOTS + 2; i++) h->xpage->ins[i].op = OP_REFETCH;
+    h->xpage->pa = UINT64_MAX;
+    hart_tlb_flush(h);
+    return MC_OK;
+}
+
+void hart_caches_free(hart_t *h)
+{
+    for (unsigned i = 0; i < DP_HASH; i++) free(h->dp[i]);
+    free(h->xpage);
+}
+
+void hart_flush_caches(hart_t *h)
+{
+    hart_tlb_flush(h);
+    h->code_gen++;
+}
+
+void hart_fence_i(hart_t *h)
+{
+    h->code_gen++;
+    tlb_flush_x(h);
+}
+
+void hart_code_written(hart_t *h, uint64_t page_pa)
+{
+    page_pa &= ~(uint64_t)(BUS_PAGE_SIZE - 1);
+    dpage *dp = h->dp[(page_pa >> 12) & (DP_HASH - 1)];
+    if (dp && dp->pa == page_pa && !dp->clean) dpage_reset(h, dp);
+}
+
+static dpage *dpage_get(hart_t *h, uint64_t pa, const uint8_t *host, uint8_t *flags)
+{
+    unsigned idx = (unsigned)((pa >> 12) & (DP_HASH - 1));
+    dpage *dp = h->dp[idx];
+    if (!dp) {
+        dp = malloc(sizeof(*dp));
+        if (!dp) return NULL;
+        memset(dp, 0, sizeof(*dp));
+        h->dp[idx] = dp;
+        dpage_reset(h, dp);
+    } else if (dp->pa != pa) {
+        /* the slot changes page: forget exec entries that point at it */
+        for (unsigned s = 0; s < TS_COUNT; s++)
+            for (unsigned i = 0; i < TLB_SIZE; i++)
+                if (h->tlb[s].x[i].dp == dp) h->tlb[s].x[i].vpn = TLB_INVALID;
+        dpage_reset(h, dp);
+    } else if (dp->gen != h->code_gen) {
+        dpage_reset(h, dp);
+    }
+    dp->pa = pa;
+    dp->host = host;
+    dp->flags = flags;
+    return dp;
+}
+
+/* ---- PMP ------------------------------------------------------------------ */
+
+void hart_pmp_changed(hart_t *h)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < HART_NPMP; i++)
+        if ((h->st.pmpcfg[i] >> 3) & 3) n++;
+    h->pmp_active = (uint8_t)n;
+    hart_tlb_flush(h);
+}
+
+/* [lo, last] covered by entry i; false when it matches nothing */
+static bool pmp_range(const hart_t *h, unsigned i, uint64_t *lo, uint64_t *last)
+{
+    uint64_t a = h->st.pmpaddr[i];
+    switch ((h->st.pmpcfg[i] >> 3) & 3) {
+    case 1: { /* TOR */
+        uint64_t b = i ? h->st.pmpaddr[i - 1] << 2 : 0;
+        uint64_t e = a << 2;
+        if (b >= e) return false;
+        *lo = b;
+        *last = e - 1;
+        return true;
+    }
+    case 2: /* NA4 */
+        *lo = a << 2;
+        *last = *lo + 3;
+        return true;
+    case 3: { /* NAPOT */
+        unsigned t = (unsigned)__builtin_ctzll(~a);
+        if (t >= 54) {
+            *lo = 0;
+            *last = UINT64_MAX;
+            return true;
+        }
+        uint64_t size = 1ull << (t + 3);
+        *lo = (a & ~((1ull << t) - 1)) << 2;
+        *last = *lo + size - 1;
+        return true;
+    }
+    default: return false;
+    }
+}
+
+static bool pmp_check(const hart_t *h, uint64_t pa, uint64_t size, unsigned acc, unsigned priv)
+{
+    if (!h->pmp_active) return true;
+    uint64_t end = pa + size - 1;
+    for (unsigned i = 0; i < HART_NPMP; i++) {
+        uint64_t lo, last;
+        if (!pmp_range(h, i, &lo, &last)) continue;
+        if (end < lo || pa > last) continue;
+        if (pa < lo || end > last) return false;
+        uint8_t c = h->st.pmpcfg[i];
+        if (priv == HART_PRIV_M && !(c & 0x80)) return true;
+        return (c & acc) != 0;
+    }
+    return priv == HART_PRIV_M;
+}
+
+/* 1: the whole page passes, 0: the whole page fails, -1: it depends */
+static int pmp_page(const hart_t *h, uint64_t pg, unsigned acc, unsigned priv)
+{
+    if (!h->pmp_active) return 1;
+    uint64_t end = pg + BUS_PAGE_SIZE - 1;
+    for (unsigned i = 0; i < HART_NPMP; i++) {
+        uint64_t lo, last;
+        if (!pmp_range(h, i, &lo, &last)) continue;
+        if (end < lo || pg > last) continue;
+        if (pg < lo || end > last) return -1;
+        uint8_t c = h->st.pmpcfg[i];
+        if (priv == HART_PRIV_M && !(c & 0x80)) return 1;
+        return (c & acc) != 0;
+    }
+    return priv == HART_PRIV_M;
+}
+
+/* ---- page walk -------------------------------------------------------------- */
+
+static unsigned data_priv(const hart_t *h)
+{
+    const hart_state *s = &h->st;
+    if (s->priv == HART_PRIV_M && (s->mstatus & MS_MPRV))
+        return (unsigned)((s->mstatus & MS_MPP) >> MS_MPP_SHIFT);
+    return s->priv;
+}
+
+/* Translates va for an access of kind acc at privilege priv; returns 0 with
+ * *pa set, or the exception cause. Sets A/D in the leaf PTE as QEMU does. */
+static unsigned walk(hart_t *h, uint64_t va, unsigned acc, unsigned priv, uint64_t *pa)
+{
+    const hart_state *s = &h->st;
+    unsigned mode = (unsigned)(s->satp >> 60);
+    if (priv == HART_PRIV_M || mode == 0) {
+        *pa = va;
+        return 0;
+    }
+    unsigned levels = mode == 9 ? 4 : 3;
+    unsigned vabits = 12 + 9 * levels;
+    if ((uint64_t)((int64_t)(va << (64 - vabits)) >> (64 - vabits)) != va) return pf_cause(acc);
+    uint64_t a = (s->satp & PPN_MASK) << 12;
+    uint64_t pte = 0, pte_pa = 0;
+    int i;
+    for (i = (int)levels - 1;; i--) {
+        pte_pa = a + ((va >> (12 + 9 * i)) & 511) * 8;
+        if (!pmp_check(h, pte_pa, 8, ACC_R, HART_PRIV_S)) return af_cause(acc);
+        if (bus_read(h->bus, pte_pa, 8, &pte) < 0) return af_cause(acc);
+        if (!(pte & PTE_V) || (pte & (PTE_R | PTE_W)) == PTE_W) return pf_cause(acc);
+        if (pte >> 54) return pf_cause(acc); /* no Svpbmt, no Svnapot */
+        if (pte & (PTE_R | PTE_X)) break;
+        if (i == 0) return pf_cause(acc);
+        a = ((pte >> 10) & PPN_MASK) << 12;
+    }
+    uint64_t ppn = (pte >> 10) & PPN_MASK;
+    if (i > 0 && (ppn & ((1ull << (9 * i)) - 1))) return pf_cause(acc);
+    if (priv == HART_PRIV_U) {
+        if (!(pte & PTE_U)) return pf_cause(acc);
+    } else if (pte & PTE_U) {
+        if (acc == ACC_X || !(s->mstatus & MS_SUM)) return pf_cause(acc);
+    }
+    bool ok;
+    if (acc == ACC_X) ok = pte & PTE_X;
+    else if (acc == ACC_R) ok = (pte & PTE_R) || ((s->mstatus & MS_MXR) && (pte & PTE_X));
+    else ok = pte & PTE_W;
+    if (!ok) return pf_cause(acc);
+    uint64_t need = PTE_A | (acc == ACC_W ? PTE_D : 0);
+    if ((pte & need) != need) {
+        uint8_t *p = bus_ram_ptr(h->bus, pte_pa, 8, true);
+        if (!p) return af_cause(acc);
+        pte |= need;
+        memcpy(p, &pte, 8);
+        bus_note_write(h->bus, pte_pa, 8);
+    }
+    uint64_t off = (1ull << (12 + 9 * i)) - 1;
+    *pa = ((ppn << 12) & ~off) | (va & off);
+    return 0;
+}
+
+/* Translates and PMP-checks [va, va+size) (inside one page) for a data
+ * access; *host is set when the bytes are RAM (or ROM for reads). Installs
+ * a TLB entry when it can. False with the exception recorded otherwise. */
+static bool data_xlate(hart_t *h, uint64_t va, unsigned size, unsigned acc, uint64_t *pa,
+                       uint8_t **host)
+{
+    unsigned priv = data_priv(h);
+    uint64_t p;
+    unsigned rc = walk(h, va, acc, priv, &p);
+    if (rc) {
+        exc(h, rc, va);
+        return false;
+    }
+    if (!pmp_check(h, p, size, acc, priv)) {
+        exc(h, af_cause(acc), va);
+        return false;
+    }
+    uint64_t pg = p & ~(uint64_t)(BUS_PAGE_SIZE - 1);
+    uint8_t *hp = bus_ram_ptr(h->bus, pg, BUS_PAGE_SIZE, acc == ACC_W);
+    *pa = p;
+    *host = hp ? hp + (p & (BUS_PAGE_SIZE - 1)) : NULL;
+    if (hp) {
+        uint64_t page = va & ~(uint64_t)(BUS_PAGE_SIZE - 1);
+        if (acc == ACC_W) {
+            uint8_t *fl = bus_page_flags(h->bus, pg);
+            if (fl && pmp_page(h, pg, ACC_W, priv) == 1) {
+                tlb_w *e = TLB_W(h->dtlb, va);
+                e->page = page;
+                e->add = (uintptr_t)hp - (uintptr_t)(va & ~(uint64_t)(BUS_PAGE_SIZE - 1));
+                e->flags = fl;
+                e->pa = pg;
+            }
+        } else if (pmp_page(h, pg, ACC_R, priv) == 1) {
+            tlb_r *e = TLB_R(h->dtlb, va);
+            e->page = page;
+            e->add = (uintptr_t)hp - (uintptr_t)(va & ~(uint64_t)(BUS_PAGE_SIZE - 1));
+        }
+    }
+    return true;
+}
+
+/* ---- loads and stores ---------------------------------------------------------- */
+
+static void note_host_write(hart_t *h, uint64_t pa, unsigned size)
+{
+    uint8_t *fl = bus_page_flags(h->bus, pa);
+    bool code = fl && (*fl & BUS_PAGE_CODE);
+    bus_note_write(h->bus, pa, size);
+    if (code) hart_code_written(h, pa);
+}
+
+/* translate the (up to two) parts of a misaligned access */
+static bool split_xlate(hart_t *h, uint64_t va, unsigned size, unsigned acc, uint64_t pa[2],
+                        uint8_t *host[2], unsigned n[2])
+{
+    unsigned in_page = BUS_PAGE_SIZE - (unsigned)(va & (BUS_PAGE_SIZE - 1));
+    n[0] = size < in_page ? size : in_page;
+    n[1] = size - n[0];
+    if (!data_xlate(h, va, n[0], acc, &pa[0], &host[0])) return false;
+    if (n[1] && !data_xlate(h, va + n[0], n[1], acc, &pa[1], &host[1])) return false;
+    return true;
+}
+
+static bool load_misaligned(hart_t *h, uint64_t va, unsigned size, uint64_t *val)
+{
+    uint64_t pa[2];
+    uint8_t *host[2];
+    unsigned n[2];
+    if (!split_xlate(h, va, size, ACC_R, pa, host, n)) return false;
+    uint64_t v = 0;
+    unsigned k = 0;
+    for (unsigned part = 0; part < 2; part++) {
+        for (unsigned j = 0; j < n[part]; j++, k++) {
+            uint64_t b;
+            if (host[part]) b = host[part][j];
+            else if (bus_read(h->bus, pa[part] + j, 1, &b) < 0) {
+                exc(h, EXC_LACC, va + k);
+                return false;
+            }
+            v |= (b & 0xff) << (8 * k);
+        }
+    }
+    *val = v;
+    return true;
+}
+
+static bool store_misaligned(hart_t *h, uint64_t va, unsigned size, uint64_t val)
+{
+    uint64_t pa[2];
+    uint8_t *host[2];
+    unsigned n[2];
+    if (!split_xlate(h, va, size, ACC_W, pa, host, n)) return false;
+    unsigned k = 0;
+    for (unsigned part = 0; part < 2; part++) {
+        for (unsigned j = 0; j < n[part]; j++, k++) {
+            uint8_t b = (uint8_t)(val >> (8 * k));
+            if (host[part]) {
+                host[part][j] = b;
+            } else if (bus_write(h->bus, pa[part] + j, 1, b) < 0) {
+                exc(h, EXC_SACC, va + k);
+                return false;
+            }
+        }
+        if (host[part] && n[part]) note_host_write(h, pa[part], n[part]);
+    }
+    return true;
+}
+
+bool hart_load_slow(hart_t *h, uint64_t va, unsigned size, uint64_t *val)
+{
+    if (va & (size - 1)) return load_misaligned(h, va, size, val);
+    uint64_t pa;
+    uint8_t *host;
+    if (!data_xlate(h, va, size, ACC_R, &pa, &host)) return false;
+    if (host) {
+        *val = ld_host(host, size);
+        return true;
+    }
+    if (bus_read(h->bus, pa, size, val) < 0) {
+        exc(h, EXC_LACC, va);
+        return false;
+    }
+    return true;
+}
+
+bool hart_store_slow(hart_t *h, uint64_t va, unsigned size, uint64_t val)
+{
+    if (va & (size - 1)) return store_misaligned(h, va, size, val);
+    uint64_t pa;
+    uint8_t *host;
+    if (!data_xlate(h, va, size, ACC_W, &pa, &host)) return false;
+    if (host) {
+        st_host(host, size, val);
+        note_host_write(h, pa, size);
+        return true;
+    }
+    if (bus_write(h->bus, pa, size, val) < 0) {
+        exc(h, EXC_SACC, va);
+        return false;
+    }
+    return true;
+}
+
+/* ---- atomics ------------------------------------------------------------------- */
+
+static uint64_t sext_size(uint64_t v, unsigned size)
+{
+    return size == 4 ? (uint64_t)(int64_t)(int32_t)v : v;
+}
+
+/* read-modify-write access: translate for a store, return pa/host */
+static bool rmw_xlate(hart_t *h, uint64_t va, unsigned size, uint64_t *pa, uint8_t **host)
+{
+    if (va & (size - 1)) {
+        exc(h, EXC_SMIS, va);
+        return false;
+    }
+    const tlb_w *e = TLB_W(h->dtlb, va);
+    if (e->page == PAGE_TAG(va, size) && *e->flags == BUS_PAGE_DIRTY) {
+        *host = (uint8_t *)(uintptr_t)(va + e->add);
+        *pa = e->pa | (va & (BUS_PAGE_SIZE - 1));
+        return true;
+    }
+    return data_xlate(h, va, size, ACC_W, pa, host);
+}
+
+static bool rmw_read(hart_t *h, uint64_t va, uint64_t pa, const uint8_t *host, unsigned size,
+                     uint64_t *v)
+{
+    if (host) {
+        *v = ld_host(host, size);
+        return true;
+    }
+    if (bus_read(h->bus, pa, size, v) < 0) {
+        exc(h, EXC_SACC, va);
+        return false;
+    }
+    return true;
+}
+
+static bool rmw_write(hart_t *h, uint64_t va, uint64_t pa, uint8_t *host, unsigned size,
+                      uint64_t v)
+{
+    if (host) {
+        st_host(host, size, v);
+        uint8_t *fl = bus_page_flags(h->bus, pa);
+        if (!fl || *fl != BUS_PAGE_DIRTY) note_host_write(h, pa, size);
+        return true;
+    }
+    if (bus_write(h->bus, pa, size, v) < 0) {
+        exc(h, EXC_SACC, va);
+        return false;
+    }
+    return true;
+}
+
+bool hart_lr(hart_t *h, uint64_t va, unsigned size, uint64_t *val)
+{
+    if (va & (size - 1)) {
+        exc(h, EXC_LMIS, va);
+        return false;
+    }
+    uint64_t v;
+    const tlb_r *e = TLB_R(h->dtlb, va);
+    if (e->page == PAGE_TAG(va, size)) v = ld_host((const uint8_t *)(uintptr_t)(va + e->add), size);
+    else if (!hart_load_slow(h, va, size, &v)) return false;
+    v = sext_size(v, size);
+    h->st.res_valid = 1;
+    h->st.res_addr = va;
+    h->st.res_val = v;
+    *val = v;
+    return true;
+}
+
+bool hart_sc(hart_t *h, uint64_t va, unsigned size, uint64_t val, uint64_t *rd)
+{
+    if (va & (size - 1)) {
+        exc(h, EXC_SMIS, va);
+        return false;
+    }
+    if (!h->st.res_valid || h->st.res_addr != va) {
+        h->st.res_valid = 0;
+        *rd = 1;
+        return true;
+    }
+    uint64_t pa, cur;
+    uint8_t *host;
+    if (!rmw_xlate(h, va, size, &pa, &host)) return false;
+    if (!rmw_read(h, va, pa, host, size, &cur)) return false;
+    h->st.res_valid = 0;
+    if (sext_size(cur, size) != h->st.res_val) {
+        *rd = 1;
+        return true;
+    }
+    if (!rmw_write(h, va, pa, host, size, val)) return false;
+    *rd = 0;
+    return true;
+}
+
+bool hart_amo(hart_t *h, unsigned funct5, uint64_t va, unsigned size, uint64_t src, uint64_t *rd)
+{
+    uint64_t pa, old;
+    uint8_t *host;
+    if (!rmw_xlate(h, va, size, &pa, &host)) return false;
+    if (!rmw_read(h, va, pa, host, size, &old)) return false;
+    uint64_t a = sext_size(old, size), b = sext_size(src, size), r;
+    uint64_t ua = size == 4 ? (uint32_t)old : old, ub = size == 4 ? (uint32_t)src : src;
+    switch (funct5) {
+    case 0x01: r = b; break;                                   /* swap */
+    case 0x00: r = a + b; break;                               /* add */
+    case 0x04: r = a ^ b; break;                               /* xor */
+    case 0x0c: r = a & b; break;                               /* and */
+    case 0x08: r = a | b; break;                               /* or */
+    case 0x10: r = (int64_t)a < (int64_t)b ? a : b; break;     /* min */
+    case 0x14: r = (int64_t)a > (int64_t)b ? a : b; break;     /* max */
+    case 0x18: r = ua < ub ? a : b; break;                     /* minu */
+    case 0x1c: r = ua > ub ? a : b; break;                     /* maxu */
+    default: r = a; break;
+    }
+    if (!rmw_write(h, va, pa, host, size, r)) return false;
+    *rd = a;
+    return true;
+}
+
+/* ---- instruction fetch ------------------------------------------------------ */
+
+dpage *hart_fetch_page(hart_t *h, uint64_t pc)
+{
+    unsigned priv = h->st.priv;
+    uint64_t pa;
+    unsigned rc = walk(h, pc, ACC_X, priv, &pa);
+    if (rc) {
+        exc(h, rc, pc);
+        return NULL;
+    }
+    uint64_t pg = pa & ~(uint64_t)(BUS_PAGE_SIZE - 1);
+    const uint8_t *host = bus_ram_ptr(h->bus, pg, BUS_PAGE_SIZE, false);
+    if (!host || !pmp_check(h, pa, 2, ACC_X, priv)) {
+        exc(h, EXC_IACC, pc);
+        return NULL;
+    }
+    dpage *dp = dpage_get(h, pg, host, bus_page_flags(h->bus, pg));
+    if (!dp) {
+        exc(h, EXC_IACC, pc);
+        return NULL;
+    }
+    if (pmp_page(h, pg, ACC_X, priv) == 1) {
+        tlb_x *e = &h->xtlb[(pc >> 12) & (TLB_SIZE - 1)];
+        e->vpn = pc >> 12;
+        e->dp = dp;
+    }
+    return dp;
+}
+
+bool hart_fetch16(hart_t *h, uint64_t va, uint16_t *out)
+{
+    uint64_t pa;
+    unsigned rc = walk(h, va, ACC_X, h->st.priv, &pa);
+    if (rc) {
+        exc(h, rc, va);
+        return false;
+    }
+    const uint8_t *p = bus_ram_ptr(h->bus, pa, 2, false);
+    if (!p || !pmp_check(h, pa, 2, ACC_X, h->st.priv)) {
+        exc(h, EXC_IACC, va);
+        return false;
+    }
+    memcpy(out, p, 2);
+    return true;
+}
+
+uint32_t hart_insn_bits(hart_t *h, uint64_t pc)
+{
+    uint64_t c = h->exc_cause, t = h->exc_tval;
+    uint16_t lo = 0, hi = 0;
+    uint32_t v = 0;
+    if (hart_fetch16(h, pc, &lo)) {
+        v = lo;
+        if ((lo & 3) == 3 && hart_fetch16(h, pc + 2, &hi)) v |= (uint32_t)hi << 16;
+    }
+    h->exc_cause = c;
+    h->exc_tval = t;
+    return v;
+}
