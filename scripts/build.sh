@@ -8,5 +8,10 @@ else
     dir="$SRC/build"; extra=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
 fi
 cmake -S "$SRC" -B "$dir" "${extra[@]}" >/dev/null
-cmake --build "$dir" -j"$(nproc)" 2>&1 | grep -Ev '^\[ *[0-9]+%\]|^-- |Consolidate compiler' || true
-test -x "$dir/machina" -a -x "$dir/machina-replay" || { echo "build.sh: build failed in $dir" >&2; exit 1; }
+log="$dir/build.log"
+if ! cmake --build "$dir" -j"$(nproc)" >"$log" 2>&1; then
+    grep -E 'error|Error' "$log" | head -20 >&2
+    echo "build.sh: build failed in $dir (full log: $log)" >&2
+    exit 1
+fi
+grep -E 'warning:' "$log" | head -20 || true

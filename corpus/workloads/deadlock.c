@@ -19,39 +19,39 @@ static pthread_barrier_t both_hold_one;
 
 static void *take_a_then_b(void *arg)
 {
-	(void)arg;
-	pthread_mutex_lock(&lock_a);
-	wl_say("locked A");
-	pthread_barrier_wait(&both_hold_one);
-	wl_say("waiting for B");
-	pthread_mutex_lock(&lock_b); /* never returns */
-	wl_say("FAIL thread 1 got B");
-	return NULL;
+    (void)arg;
+    pthread_mutex_lock(&lock_a);
+    wl_say("locked A");
+    pthread_barrier_wait(&both_hold_one);
+    wl_say("waiting for B");
+    pthread_mutex_lock(&lock_b); /* never returns */
+    wl_say("FAIL thread 1 got B");
+    return NULL;
 }
 
 static void *take_b_then_a(void *arg)
 {
-	(void)arg;
-	pthread_mutex_lock(&lock_b);
-	wl_say("locked B");
-	pthread_barrier_wait(&both_hold_one);
-	wl_say("waiting for A");
-	pthread_mutex_lock(&lock_a); /* never returns */
-	wl_say("FAIL thread 2 got A");
-	return NULL;
+    (void)arg;
+    pthread_mutex_lock(&lock_b);
+    wl_say("locked B");
+    pthread_barrier_wait(&both_hold_one);
+    wl_say("waiting for A");
+    pthread_mutex_lock(&lock_a); /* never returns */
+    wl_say("FAIL thread 2 got A");
+    return NULL;
 }
 
 int main(void)
 {
-	pthread_t t1, t2;
+    pthread_t t1, t2;
 
-	wl_say("start");
-	pthread_barrier_init(&both_hold_one, NULL, 2);
-	if (pthread_create(&t1, NULL, take_a_then_b, NULL) ||
-	    pthread_create(&t2, NULL, take_b_then_a, NULL))
-		wl_fail("pthread_create");
-	pthread_join(t1, NULL);
-	pthread_join(t2, NULL);
-	wl_say("FAIL no deadlock");
-	return 1;
+    wl_say("start");
+    pthread_barrier_init(&both_hold_one, NULL, 2);
+    if (pthread_create(&t1, NULL, take_a_then_b, NULL) ||
+        pthread_create(&t2, NULL, take_b_then_a, NULL))
+        wl_fail("pthread_create");
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    wl_say("FAIL no deadlock");
+    return 1;
 }

@@ -10,21 +10,21 @@
 
 int main(void)
 {
-	char line[512];
-	long lines = 0;
+    char line[512];
+    long lines = 0;
 
-	wl_say("start");
-	wl_say("ready");
-	while (fgets(line, sizeof(line), stdin)) {
-		line[strcspn(line, "\r\n")] = '\0';
-		if (strcmp(line, "quit") == 0) {
-			wl_say("lines=%ld", lines);
-			wl_say("done");
-			return 0;
-		}
-		lines++;
-		wl_say("echo: %s", line);
-	}
-	wl_say("eof lines=%ld", lines);
-	return 1;
+    wl_say("start");
+    wl_say("ready");
+    while (fgets(line, sizeof(line), stdin)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (strcmp(line, "quit") == 0) {
+            wl_say("lines=%ld", lines);
+            wl_say("done");
+            return 0;
+        }
+        lines++;
+        wl_say("echo: %s", line);
+    }
+    wl_say("eof lines=%ld", lines);
+    return 1;
 }

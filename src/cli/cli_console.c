@@ -327,7 +327,13 @@ static void script_output(cli_console *c, uint8_t byte)
 static void cb_tx(void *ctx, uint8_t byte)
 {
     cli_console *c = ctx;
-    while (write(STDOUT_FILENO, &byte, 1) < 0 && errno == EINTR) {
+    while (write(STDOUT_FILENO, &byte, 1) < 0) {
+        if (errno == EAGAIN) { /* stdout left non-blocking by someone else */
+            struct pollfd pfd = {.fd = STDOUT_FILENO, .events = POLLOUT};
+            poll(&pfd, 1, 100);
+        } else if (errno != EINTR) {
+            break; /* closed: the guest goes on without a console */
+        }
     }
     if (c->cmds) script_output(c, byte);
 }

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "board.h"
@@ -67,11 +68,14 @@ static const char usage_text[] =
     "  -serial-script F  drive the console from F: lines 'expect TEXT',\n"
     "                    'send TEXT' (TEXT + \\n), 'sendraw TEXT', '# comment';\n"
     "                    escapes \\n \\r \\t \\e \\\\ \\xHH; stdin is then not read\n"
-    "  -rt               pace guest time to wall time (idle guests sleep)\n"
+    "  -rt               pace guest time to wall time (idle guests sleep); the\n"
+    "                    default when stdin is a terminal and no script is given\n"
+    "  -no-rt            never pace: an idle guest's time jumps to its next timer\n"
     "  -nographic, -machine virt\n"
     "                    accepted and ignored (the console is always stdio)\n"
     "  --state-hash      print 'state-hash: %016llx' (XXH3 of the machine) on\n"
     "                    stderr at exit\n"
+    "  --stats           print instructions, host time and MIPS on stderr at exit\n"
     "  --help, --version\n"
     "\n"
     "Console: guest output goes to stdout. On a terminal, input is raw and\n"
@@ -86,7 +90,7 @@ typedef struct opts {
     const char *bios, *kernel, *initrd, *append, *drive, *dumpdtb, *cpu, *max_time, *script;
     unsigned smp;
     uint64_t mem, quantum;
-    bool rt, state_hash;
+    bool rt, no_rt, state_hash, stats;
 } opts;
 
 typedef struct image {
@@ -221,6 +225,14 @@ static int parse_args(int argc, char **argv, opts *o)
         }
         if (strcmp(name, "rt") == 0) {
             o->rt = true;
+            continue;
+        }
+        if (strcmp(name, "no-rt") == 0) {
+            o->no_rt = true;
+            continue;
+        }
+        if (strcmp(name, "stats") == 0) {
+            o->stats = true;
             continue;
         }
         if (strcmp(name, "nographic") == 0) continue;
@@ -406,7 +418,9 @@ int main(int argc, char **argv)
 
     board_host host;
     if (!o.dumpdtb) {
-        cli_console_opts co = {.script_path = o.script, .rt = o.rt};
+        /* A person at a terminal wants wall-clock time and an idle host. */
+        bool rt = o.rt || (!o.no_rt && !o.script && isatty(STDIN_FILENO));
+        cli_console_opts co = {.script_path = o.script, .rt = rt};
         int rc = cli_console_open(&con, &co, err, sizeof(err));
         if (rc == MC_EIO) {
             fprintf(stderr, "machina: -serial-script: cannot open '%s': %s\n", o.script,
@@ -421,7 +435,14 @@ int main(int argc, char **argv)
     }
     int rc = board_new(&b, &cfg, o.dumpdtb ? NULL : &host, err, sizeof(err));
     if (rc < 0) {
-        fprintf(stderr, "machina: %s\n", *err ? err : mc_strerror(rc));
+        /* "kernel: why" and "firmware: why" name the option and file */
+        const char *why = *err ? err : mc_strerror(rc);
+        if (strncmp(why, "kernel: ", 8) == 0)
+            fprintf(stderr, "machina: -kernel '%s': %s\n", o.kernel, why + 8);
+        else if (strncmp(why, "firmware: ", 10) == 0)
+            fprintf(stderr, "machina: -bios '%s': %s\n", o.bios ? o.bios : DEFAULT_BIOS, why + 10);
+        else
+            fprintf(stderr, "machina: %s\n", why);
         goto done;
     }
     if (o.dumpdtb) {
@@ -431,6 +452,8 @@ int main(int argc, char **argv)
     cli_console_attach(con, b);
 
     board_outcome out;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if ((rc = board_run(b, until_ns, until_steps, &out)) < 0) {
         fprintf(stderr, "machina: %s\n", mc_strerror(rc));
         status = 1;
@@ -439,6 +462,14 @@ int main(int argc, char **argv)
     cli_console_close(con); /* restore the terminal before messages */
     con = NULL;
     status = report(&o, b, &out);
+    if (o.stats) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        uint64_t n = board_steps(b);
+        fprintf(stderr, "machina: %llu instructions in %.3f s host time (%.1f MIPS), virtual time %.6f s\n",
+                (unsigned long long)n, secs, secs > 0 ? (double)n / secs / 1e6 : 0.0,
+                (double)board_vtime(b) / 1e9);
+    }
     if (o.state_hash)
         fprintf(stderr, "state-hash: %016llx\n", (unsigned long long)board_state_hash(b));
 done:

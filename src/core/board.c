@@ -55,6 +55,7 @@ struct board {
     void *dtb;
     size_t dtb_size;
     board_layout layout;
+    uint64_t img_end; /* end of the highest firmware/kernel/initrd byte */
 
     /* scheduler (saved by board_sched_save) */
     uint64_t vtime, round_len, slice_t, steps;
@@ -245,6 +246,10 @@ static int load_images(board_t *b, bool first, char *err, size_t errlen)
         l->initrd_start = start;
         l->initrd_end = start + c->initrd_size;
     }
+    if (first) {
+        b->img_end = fw.high > k.high ? fw.high : k.high;
+        if (l->initrd_end > b->img_end) b->img_end = l->initrd_end;
+    }
     return MC_OK;
 }
 
@@ -271,8 +276,9 @@ static int place_fdt(board_t *b, bool first, char *err, size_t errlen)
         l->fdt_addr = (top - b->dtb_size) & ~(2 * MIB - 1);
         if (l->fdt_addr < BOARD_DRAM_BASE)
             return fail(MC_ERANGE, err, errlen, "RAM too small for the device tree");
-        if (l->initrd_end > l->fdt_addr)
-            return fail(MC_ERANGE, err, errlen, "initrd overlaps the device tree (more RAM?)");
+        if (b->img_end > l->fdt_addr)
+            return fail(MC_ERANGE, err, errlen,
+                        "the images overlap the device tree at the top of RAM (more -m?)");
     }
     return loader_load_raw(b->bus, l->fdt_addr, b->dtb, b->dtb_size, NULL, err, errlen);
 }
@@ -456,13 +462,23 @@ static uint64_t clint_deadline(board_t *b, unsigned i, uint64_t t)
     return ns < t ? t : ns;
 }
 
+/* Hart i's Sstc deadline, when it can matter: STIE enabled in mie (a
+ * stimecmp left in the past with STIE off must not keep the board from
+ * idling). */
+static uint64_t sstc_deadline(board_t *b, unsigned i)
+{
+    uint64_t mie;
+    if (hart_csr(b->harts[i], 0x304, &mie) == MC_OK && !(mie & (1u << 5))) return UINT64_MAX;
+    return hart_next_deadline(b->harts[i]);
+}
+
 /* The earliest timer deadline of hart i strictly after t, or UINT64_MAX. */
 static uint64_t next_wake(board_t *b, unsigned i, uint64_t t)
 {
     uint64_t w = UINT64_MAX;
     uint64_t c = clint_deadline(b, i, t);
     if (c > t) w = c;
-    uint64_t s = hart_next_deadline(b->harts[i]);
+    uint64_t s = sstc_deadline(b, i);
     if (s > t && s < w) w = s;
     return w;
 }
@@ -560,7 +576,7 @@ static bool all_idle(board_t *b, uint64_t *next)
         if (!hart_is_waiting(b->harts[i])) return false;
     for (unsigned i = 0; i < b->cfg.nharts; i++) {
         /* An Sstc deadline already reached: only a hart_run shows it. */
-        if (hart_next_deadline(b->harts[i]) <= t) return false;
+        if (sstc_deadline(b, i) <= t) return false;
         uint64_t w = next_wake(b, i, t);
         if (w < n) n = w;
     }

@@ -2,9 +2,14 @@
  * fpu.c - IEEE 754 binary32/binary64 arithmetic in software, as the RISC-V
  * F and D extensions define it.
  *
- * Every operation works on raw bit patterns with integer arithmetic only
- * (the one host FP instruction, a square-root estimate, is corrected exactly
- * in integers), so results and flags never depend on the host's FP state.
+ * Every operation works on raw bit patterns with integer arithmetic; the
+ * only use of host FP is a square-root estimate that is then corrected
+ * exactly in integers, so results and flags never depend on the host's FP
+ * state (rounding mode, FTZ/DAZ, sticky flags).
+ *
+ * Hot paths avoid branches on data (operand order, carry-out, ties): with
+ * random operands those mispredicted and cost ~5 ns per add64 (measured
+ * 13.6 -> 8.6 ns); see g_add.
  *
  * Both formats share one set of generic helpers parameterised by the
  * fraction width MB and exponent width EB; they are always_inline, so each
@@ -65,8 +70,8 @@ static ALWAYS_INLINE int clz128(u128 x)
 
 /*
  * Divide the 128-bit n by d when the quotient is known to fit in 64 bits
- * (n >> 64 < d); *rem gets the remainder. On x86-64 this is one divq,
- * instead of a __udivti3 call (measured: div64 ~2x faster).
+ * (n >> 64 < d); *rem gets the remainder. On x86-64 this is one divq
+ * instead of a __udivti3 call (measured: div64 6.2 ns instead of 7.6 ns).
  */
 static ALWAYS_INLINE uint64_t div128_64(u128 n, uint64_t d, uint64_t *rem)
 {
@@ -107,8 +112,7 @@ static ALWAYS_INLINE bool is_snan(int MB, int EB, uint64_t x)
     return is_nan(MB, EB, x) && !(x & QUIET_BIT);
 }
 
-/* Unpack a finite nonzero value to (e, sig) with sig's leading one at bit 62.
- */
+/* Unpack a finite nonzero value to (e, sig), sig's leading one at bit 62. */
 static ALWAYS_INLINE void unpack(int MB, int EB, uint64_t x, int *e, uint64_t *sig)
 {
     int ef = (int)(x >> MB) & EXP_MAX;
@@ -152,8 +156,7 @@ static ALWAYS_INLINE uint64_t round_pack(int MB, int EB, bool sign, int e, uint6
 
     if (likely(e >= 1)) {
         if (unlikely(e >= EXP_MAX)) return overflow(MB, EB, sign, rm, fflags);
-        /* Branch-free on the data: random operands made these branches
-         * mispredict often (measured ~2 ns per add64). */
+        /* Branch-free on the data (see the file comment). */
         low = sig & mask;
         r = (sig + inc) >> rbits;
         r &= ~(uint64_t)((rm == FPU_RNE) & (low == half));
@@ -293,7 +296,8 @@ static ALWAYS_INLINE uint64_t g_div(int MB, int EB, uint64_t a, uint64_t b, unsi
  */
 static uint64_t isqrt128(u128 x, bool *exact)
 {
-    double est = sqrt_estimate((double)(uint64_t)(x >> 62)) * 2147483648.0;
+    /* x >> 64 is below 2^62: a signed conversion, no branch. */
+    double est = sqrt_estimate((double)(int64_t)(uint64_t)(x >> 64)) * 4294967296.0;
     uint64_t r = est >= 9223372036854775807.0 ? (1ull << 63) - 1 : (uint64_t)est, rem;
     if (r < (1ull << 62)) r = 1ull << 62;
     r = (uint64_t)(((u128)r + div128_64(x, r, &rem)) >> 1);
@@ -377,42 +381,29 @@ static ALWAYS_INLINE uint64_t g_fma(int MB, int EB, uint64_t a, uint64_t b, uint
     unpack(MB, EB, b, &eb, &sigb);
     /* Exact product with its leading one at bit 126. */
     u128 p = (u128)siga * sigb;
-    e = ea + eb - BIAS;
-    if (p >> 125) {
-        p <<= 1;
-        e++;
-    } else {
-        p <<= 2;
-    }
+    int top = (int)(uint64_t)(p >> 125);
+    p <<= 2 - top;
+    e = ea + eb - BIAS + top;
     if (mc != 0) {
         unpack(MB, EB, c, &ec, &sigc);
         u128 q = (u128)sigc << 64;
-        /* Let p be the larger magnitude. */
-        if (ec > e || (ec == e && q > p)) {
-            u128 t = p;
-            p = q;
-            q = t;
-            int te = e;
-            e = ec;
-            ec = te;
-            bool ts = sp;
-            sp = sc;
-            sc = ts;
-        }
-        q = shift_right_jam128(q, e - ec);
-        if (sp == sc) {
-            p += q;
-            if (p >> 127) {
-                p = (p >> 1) | (p & 1);
-                e++;
-            }
-        } else {
-            p -= q;
-            if (p == 0) return rm == FPU_RDN ? SIGN_BIT : 0;
-            int n = clz128(p) - 1;
-            p <<= n;
-            e -= n;
-        }
+        /* Let p be the larger magnitude (selects, as in g_add). */
+        bool swap = ec > e || (ec == e && q > p);
+        u128 m = (u128)0 - swap, t = (p ^ q) & m;
+        p ^= t;
+        q ^= t;
+        bool sub = sp != sc;
+        int de = swap ? ec - e : e - ec;
+        e = swap ? ec : e;
+        sp = swap ? sc : sp; /* the result has the larger operand's sign */
+        q = shift_right_jam128(q, de);
+        p = sub ? p - q : p + q;
+        if (unlikely(p == 0)) return rm == FPU_RDN ? SIGN_BIT : 0;
+        uint64_t carry = (uint64_t)(p >> 127);
+        p = (p >> carry) | (p & carry);
+        int n = clz128(p) - 1;
+        p <<= n;
+        e += (int)carry - n;
     }
     uint64_t sig = (uint64_t)(p >> 64) | ((uint64_t)p != 0);
     return round_pack(MB, EB, sp, e, sig, rm, fflags);

@@ -15,7 +15,8 @@
 #include "hart_int.h"
 
 /* QEMU/AIA default order; VSEI, VSSI, VSTI, LCOFI can only be set by software */
-static const unsigned irq_order[] = {IRQ_MEI, IRQ_MSI, IRQ_MTI, IRQ_SEI, IRQ_SSI, IRQ_STI, 10, 2, 6, 13};
+static const unsigned irq_order[] = {IRQ_MEI, IRQ_MSI, IRQ_MTI, IRQ_SEI, IRQ_SSI,
+                                     IRQ_STI, 10,      2,       6,       13};
 
 static uint64_t misa_of(uint32_t ext)
 {
@@ -130,6 +131,7 @@ void hart_take_trap(hart_t *h, uint64_t cause, uint64_t tval, uint64_t epc)
     unsigned code = (unsigned)(cause & 63);
     uint64_t deleg = irq ? s->mideleg : s->medeleg;
     uint64_t ms = s->mstatus;
+    s->res_valid = 0; /* every trap drops the LR reservation, as QEMU does */
     if (s->priv <= HART_PRIV_S && ((deleg >> code) & 1)) {
         s->scause = cause;
         s->sepc = epc;
@@ -255,20 +257,35 @@ void hart_set_irq(hart_t *h, unsigned irq, int level)
 
 /* ---- accessors ----------------------------------------------------------- */
 
-uint64_t hart_pc(const hart_t *h) { return h->st.pc; }
+uint64_t hart_pc(const hart_t *h)
+{
+    return h->st.pc;
+}
 
-void hart_set_pc(hart_t *h, uint64_t pc) { h->st.pc = pc; }
+void hart_set_pc(hart_t *h, uint64_t pc)
+{
+    h->st.pc = pc;
+}
 
-unsigned hart_priv(const hart_t *h) { return h->st.priv; }
+unsigned hart_priv(const hart_t *h)
+{
+    return h->st.priv;
+}
 
-uint64_t hart_reg(const hart_t *h, unsigned i) { return i && i < 32 ? h->st.x[i] : 0; }
+uint64_t hart_reg(const hart_t *h, unsigned i)
+{
+    return i && i < 32 ? h->st.x[i] : 0;
+}
 
 void hart_set_reg(hart_t *h, unsigned i, uint64_t v)
 {
     if (i && i < 32) h->st.x[i] = v;
 }
 
-uint64_t hart_freg(const hart_t *h, unsigned i) { return i < 32 ? h->st.f[i] : 0; }
+uint64_t hart_freg(const hart_t *h, unsigned i)
+{
+    return i < 32 ? h->st.f[i] : 0;
+}
 
 void hart_set_freg(hart_t *h, unsigned i, uint64_t v)
 {
@@ -283,8 +300,9 @@ int hart_csr(const hart_t *h, unsigned csr, uint64_t *val)
     uint64_t ms = hh->st.mstatus;
     /* fflags/frm/fcsr are readable here even while FS is Off */
     if (csr >= 1 && csr <= 3 && (hh->st.ext & HART_EXT_F)) {
-        uint64_t v = csr == 1 ? hh->st.fflags : csr == 2 ? hh->st.frm
-                                                         : (hh->st.frm << 5) | hh->st.fflags;
+        uint64_t v = csr == 1   ? hh->st.fflags
+                     : csr == 2 ? hh->st.frm
+                                : (hh->st.frm << 5) | hh->st.fflags;
         *val = v;
         return MC_OK;
     }
@@ -293,13 +311,22 @@ int hart_csr(const hart_t *h, unsigned csr, uint64_t *val)
     return rc < 0 ? MC_ENOENT : MC_OK;
 }
 
-unsigned hart_id(const hart_t *h) { return h->st.hartid; }
+unsigned hart_id(const hart_t *h)
+{
+    return h->st.hartid;
+}
 
-uint64_t hart_steps(const hart_t *h) { return h->st.steps; }
+uint64_t hart_steps(const hart_t *h)
+{
+    return h->st.steps;
+}
 
 /* ---- snapshots ----------------------------------------------------------- */
 
-unsigned hart_state_size(void) { return (unsigned)sizeof(hart_state); }
+unsigned hart_state_size(void)
+{
+    return (unsigned)sizeof(hart_state);
+}
 
 void hart_state_save(const hart_t *h, void *buf)
 {
@@ -313,8 +340,7 @@ int hart_state_restore(hart_t *h, const void *buf, unsigned len)
     if (len != sizeof(s)) return MC_ECORRUPT;
     memcpy(&s, buf, sizeof(s));
     if (s.magic != HART_STATE_MAGIC || s.ext != h->st.ext || s.x[0] != 0) return MC_ECORRUPT;
-    if (s.priv != HART_PRIV_M && s.priv != HART_PRIV_S && s.priv != HART_PRIV_U)
-        return MC_ECORRUPT;
+    if (s.priv != HART_PRIV_M && s.priv != HART_PRIV_S && s.priv != HART_PRIV_U) return MC_ECORRUPT;
     if (s.wfi > 1 || s.res_valid > 1 || s.frm > 7 || s.fflags > 31 || s.tselect >= HART_NTRIG)
         return MC_ECORRUPT;
     h->st = s;
@@ -330,24 +356,27 @@ static const struct {
     const char *name;
     uint32_t bit;
 } cpu_opts[] = {
-    {"m", HART_EXT_M},       {"a", HART_EXT_A}, {"f", HART_EXT_F},
-    {"d", HART_EXT_D},       {"c", HART_EXT_C}, {"s", HART_EXT_S},
-    {"u", HART_EXT_U},       {"sstc", HART_EXT_SSTC}, {"sv48", HART_EXT_SV48},
+    {"m", HART_EXT_M}, {"a", HART_EXT_A},       {"f", HART_EXT_F},
+    {"d", HART_EXT_D}, {"c", HART_EXT_C},       {"s", HART_EXT_S},
+    {"u", HART_EXT_U}, {"sstc", HART_EXT_SSTC}, {"sv48", HART_EXT_SV48},
 };
 
 /* QEMU options we accept only when they ask for what we already are. */
-static const char *const cpu_off_only[] = {"h", "v", "zba", "zbb", "zbc", "zbs", "zihintpause",
-                                           "zfh", "zfhmin", "zicbom", "zicboz", "svpbmt",
-                                           "svnapot", "svinval", "sscofpmf", "zawrs", "zk", "zkr",
-                                           "zkn", "zks", "zmmul", "e", "pmp-off", NULL};
-static const char *const cpu_on_only[] = {"i", "zicsr", "zifencei", "mmu", "pmp", "sv39",
-                                          "priv_spec", NULL};
+static const char *const cpu_off_only[] = {
+    "h",      "v",      "zba",    "zbb",    "zbc",     "zbs",     "zihintpause", "zfh",
+    "zfhmin", "zicbom", "zicboz", "svpbmt", "svnapot", "svinval", "sscofpmf",    "zawrs",
+    "zk",     "zkr",    "zkn",    "zks",    "zmmul",   "e",       "pmp-off",     NULL};
+static const char *const cpu_on_only[] = {"i",   "zicsr", "zifencei",  "mmu",
+                                          "pmp", "sv39",  "priv_spec", NULL};
 
 static int parse_bool(const char *v, bool *out)
 {
-    if (!strcmp(v, "on") || !strcmp(v, "true")) *out = true;
-    else if (!strcmp(v, "off") || !strcmp(v, "false")) *out = false;
-    else return MC_EINVAL;
+    if (!strcmp(v, "on") || !strcmp(v, "true"))
+        *out = true;
+    else if (!strcmp(v, "off") || !strcmp(v, "false"))
+        *out = false;
+    else
+        return MC_EINVAL;
     return MC_OK;
 }
 

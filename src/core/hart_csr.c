@@ -10,10 +10,11 @@
  * SEIP (ORed with the PLIC line) and STIP (only while menvcfg.STCE is
  * clear: with Sstc on, STIP is time >= stimecmp); mtvec/stvec writes
  * with MODE >= 2 are ignored; satp writes with an unsupported MODE are
- * ignored entirely; 16 PMP entries (pmpaddr16..63 and pmpcfg4..14 are
- * read-only zero, odd pmpcfg are illegal on RV64), 54 address bits, G=0;
- * mhpmcounter3..18 / mhpmevent3..18 hold what is written but never count,
- * 19..31 are read-only zero; two debug triggers whose registers hold values
+ * ignored entirely; 16 PMP entries (pmpcfg0/2, pmpaddr0..15; the other
+ * PMP CSRs are illegal, as in QEMU 7.2), 54 address bits, G=0;
+ * mhpmcounter3..18 hold what is written but never count and
+ * (m)hpmcounter19..31 are illegal (QEMU's pmu-num=16); mhpmevent3..31 hold
+ * what is written; two debug triggers whose registers hold values
  * but never fire; mseccfg does not exist (QEMU 7.2 without ePMP).
  * mepc/sepc keep bit 0 as QEMU 7.2 does (xRET ignores it).
  * mcycle and minstret both count steps (see hart.h), stopped by
@@ -31,28 +32,31 @@
 #define MENVCFG_MASK 0xf1ull
 #define SENVCFG_MASK 0xf1ull
 /* QEMU 7.2 (even with h=false) keeps the VS and LCOFI bits writable */
-#define MIE_MASK 0x2eeeull
+#define MIE_MASK     0x2eeeull
 #define MIDELEG_MASK 0x2666ull
-#define MIP_SW_MASK 0x2666ull
-#define S_VIEW 0x2222ull /* bits visible in sie/sip */
-#define SIP_SW_MASK 0x2002ull
+#define MIP_SW_MASK  0x2666ull
+#define S_VIEW       0x2222ull /* bits visible in sie/sip */
+#define SIP_SW_MASK  0x2002ull
 
 enum { CSR_FFLAGS = 0x001, CSR_FRM = 0x002, CSR_FCSR = 0x003 };
 
-static bool has(const hart_t *h, uint32_t ext) { return (h->st.ext & ext) != 0; }
+static bool has(const hart_t *h, uint32_t ext)
+{
+    return (h->st.ext & ext) != 0;
+}
 
 void hart_csr_reset(hart_t *h)
 {
     hart_state *s = &h->st;
-    for (unsigned i = 0; i < HART_NTRIG; i++) s->tdata1[i] = 2ull << 60;
+    for (unsigned i = 0; i < HART_NTRIG; i++)
+        s->tdata1[i] = 2ull << 60;
 }
 
 static bool ctr_ok(const hart_t *h, unsigned idx, unsigned priv)
 {
     if (priv == HART_PRIV_M) return true;
     if (!((h->st.mcounteren >> idx) & 1)) return false;
-    if (priv == HART_PRIV_U && has(h, HART_EXT_S) && !((h->st.scounteren >> idx) & 1))
-        return false;
+    if (priv == HART_PRIV_U && has(h, HART_EXT_S) && !((h->st.scounteren >> idx) & 1)) return false;
     return true;
 }
 
@@ -66,8 +70,10 @@ static uint64_t counter(const hart_t *h, unsigned which /* 0 cycle, 2 instret */
 static void set_counter(hart_t *h, unsigned which, uint64_t v)
 {
     uint64_t *base = which == 0 ? &h->st.mcycle_base : &h->st.minstret_base;
-    if ((h->st.mcountinhibit >> which) & 1) *base = v;
-    else *base = v - hart_steps_now(h);
+    if ((h->st.mcountinhibit >> which) & 1)
+        *base = v;
+    else
+        *base = v - hart_steps_now(h);
 }
 
 static bool stce(const hart_t *h)
@@ -125,22 +131,46 @@ int hart_csr_read(hart_t *h, unsigned csr, unsigned priv, uint64_t *val)
         if (!S) return -1;
         v = s->mie & s->mideleg & S_VIEW;
         break;
-    case 0x105: v = s->stvec; if (!S) return -1; break;
-    case 0x106: v = s->scounteren; if (!S) return -1; break;
-    case 0x10a: v = s->senvcfg; if (!S) return -1; break;
-    case 0x140: v = s->sscratch; if (!S) return -1; break;
-    case 0x141: v = epc_read(h, s->sepc); if (!S) return -1; break;
-    case 0x142: v = s->scause; if (!S) return -1; break;
-    case 0x143: v = s->stval; if (!S) return -1; break;
+    case 0x105:
+        v = s->stvec;
+        if (!S) return -1;
+        break;
+    case 0x106:
+        v = s->scounteren;
+        if (!S) return -1;
+        break;
+    case 0x10a:
+        v = s->senvcfg;
+        if (!S) return -1;
+        break;
+    case 0x140:
+        v = s->sscratch;
+        if (!S) return -1;
+        break;
+    case 0x141:
+        v = epc_read(h, s->sepc);
+        if (!S) return -1;
+        break;
+    case 0x142:
+        v = s->scause;
+        if (!S) return -1;
+        break;
+    case 0x143:
+        v = s->stval;
+        if (!S) return -1;
+        break;
     case 0x144: /* sip */
         if (!S) return -1;
         v = hart_mip(h) & s->mideleg & S_VIEW;
         break;
     case 0x14d: /* stimecmp */
         if (!S || !has(h, HART_EXT_SSTC)) return -1;
-        if (priv < HART_PRIV_M && !((s->mcounteren & 2) && (s->menvcfg & MENVCFG_STCE)))
-            return -1;
+        if (priv < HART_PRIV_M && !((s->mcounteren & 2) && (s->menvcfg & MENVCFG_STCE))) return -1;
         v = s->stimecmp;
+        break;
+    case 0x24d: /* vstimecmp: M-only here (HS-level CSR number) */
+        if (!S || !has(h, HART_EXT_SSTC)) return -1;
+        v = s->vstimecmp;
         break;
     case 0x180: /* satp */
         if (!S) return -1;
@@ -149,12 +179,24 @@ int hart_csr_read(hart_t *h, unsigned csr, unsigned priv, uint64_t *val)
         break;
     case 0x300: v = mstatus_read(h); break;
     case 0x301: v = s->misa; break;
-    case 0x302: v = s->medeleg; if (!S) return -1; break;
-    case 0x303: v = s->mideleg; if (!S) return -1; break;
+    case 0x302:
+        v = s->medeleg;
+        if (!S) return -1;
+        break;
+    case 0x303:
+        v = s->mideleg;
+        if (!S) return -1;
+        break;
     case 0x304: v = s->mie; break;
     case 0x305: v = s->mtvec; break;
-    case 0x306: v = s->mcounteren; if (!has(h, HART_EXT_U)) return -1; break;
-    case 0x30a: v = s->menvcfg; if (!has(h, HART_EXT_U)) return -1; break;
+    case 0x306:
+        v = s->mcounteren;
+        if (!has(h, HART_EXT_U)) return -1;
+        break;
+    case 0x30a:
+        v = s->menvcfg;
+        if (!has(h, HART_EXT_U)) return -1;
+        break;
     case 0x320: v = s->mcountinhibit; break;
     case 0x340: v = s->mscratch; break;
     case 0x341: v = epc_read(h, s->mepc); break;
@@ -175,22 +217,22 @@ int hart_csr_read(hart_t *h, unsigned csr, unsigned priv, uint64_t *val)
     case 0xf15: v = 0; break; /* mconfigptr */
     default:
         if (csr >= 0xc03 && csr <= 0xc1f) { /* hpmcounterN */
-            if (!ctr_ok(h, csr & 31, priv)) return -1;
             unsigned i = (csr & 31) - 3;
-            v = i < HART_NHPM ? s->mhpmcounter[i] : 0;
+            if (i >= HART_NHPM || !ctr_ok(h, csr & 31, priv)) return -1;
+            v = s->mhpmcounter[i];
         } else if (csr >= 0xb03 && csr <= 0xb1f) {
             unsigned i = (csr & 31) - 3;
-            v = i < HART_NHPM ? s->mhpmcounter[i] : 0;
+            if (i >= HART_NHPM) return -1;
+            v = s->mhpmcounter[i];
         } else if (csr >= 0x323 && csr <= 0x33f) {
-            unsigned i = (csr & 31) - 3;
-            v = i < HART_NHPM ? s->mhpmevent[i] : 0;
-        } else if (csr >= 0x3a0 && csr <= 0x3af) {
+            v = s->mhpmevent[(csr & 31) - 3];
+        } else if (csr >= 0x3a0 && csr < 0x3a0 + HART_NPMP / 4) {
             if (csr & 1) return -1;
             unsigned first = (csr - 0x3a0) * 4;
             v = 0;
             for (unsigned k = 0; k < 8; k++)
                 if (first + k < HART_NPMP) v |= (uint64_t)s->pmpcfg[first + k] << (8 * k);
-        } else if (csr >= 0x3b0 && csr <= 0x3ef) {
+        } else if (csr >= 0x3b0 && csr < 0x3b0 + HART_NPMP) {
             v = pmp_addr_read(h, csr - 0x3b0);
         } else {
             return -1;
@@ -270,8 +312,14 @@ static int csr_write(hart_t *h, unsigned csr, uint64_t val)
     hart_state *s = &h->st;
     bool S = has(h, HART_EXT_S);
     switch (csr) {
-    case CSR_FFLAGS: s->fflags = val & 31; hart_fs_dirty(h); break;
-    case CSR_FRM: s->frm = val & 7; hart_fs_dirty(h); break;
+    case CSR_FFLAGS:
+        s->fflags = val & 31;
+        hart_fs_dirty(h);
+        break;
+    case CSR_FRM:
+        s->frm = val & 7;
+        hart_fs_dirty(h);
+        break;
     case CSR_FCSR:
         s->fflags = val & 31;
         s->frm = (val >> 5) & 7;
@@ -301,11 +349,12 @@ static int csr_write(hart_t *h, unsigned csr, uint64_t val)
         break;
     }
     case 0x14d: s->stimecmp = val; break;
+    case 0x24d: s->vstimecmp = val; break;
     case 0x180: {
         unsigned mode = (unsigned)(val >> 60);
         if (mode == 0 || mode == 8 || (mode == 9 && has(h, HART_EXT_SV48))) {
             s->satp = val;
-            hart_tlb_flush(h);
+            hart_tlb_flush_vm(h);
         }
         break;
     }
@@ -347,11 +396,10 @@ static int csr_write(hart_t *h, unsigned csr, uint64_t val)
             unsigned i = (csr & 31) - 3;
             if (i < HART_NHPM) s->mhpmcounter[i] = val;
         } else if (csr >= 0x323 && csr <= 0x33f) {
-            unsigned i = (csr & 31) - 3;
-            if (i < HART_NHPM) s->mhpmevent[i] = val;
-        } else if (csr >= 0x3a0 && csr <= 0x3af) {
+            s->mhpmevent[(csr & 31) - 3] = val;
+        } else if (csr >= 0x3a0 && csr < 0x3a0 + HART_NPMP / 4) {
             pmpcfg_write(h, csr, val);
-        } else if (csr >= 0x3b0 && csr <= 0x3ef) {
+        } else if (csr >= 0x3b0 && csr < 0x3b0 + HART_NPMP) {
             pmpaddr_write(h, csr - 0x3b0, val);
         } else {
             return -1;

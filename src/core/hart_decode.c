@@ -30,12 +30,15 @@ static void illegal(dinsn *d, uint32_t bits)
     d->imm = (int32_t)bits;
 }
 
-static bool has(const hart_t *h, uint32_t e) { return (h->st.ext & e) != 0; }
+static bool has(const hart_t *h, uint32_t e)
+{
+    return (h->st.ext & e) != 0;
+}
 
 /* JAL or a branch at page offset off: near (target in the page, imm in
  * slots) or far */
-static void set_jump(dinsn *d, unsigned near, unsigned far, unsigned rd, unsigned rs1,
-                     unsigned rs2, int32_t imm, unsigned off, int f3)
+static void set_jump(dinsn *d, unsigned near, unsigned far, unsigned rd, unsigned rs1, unsigned rs2,
+                     int32_t imm, unsigned off, int f3)
 {
     int64_t t = (int64_t)off + imm;
     if (t >= 0 && t < BUS_PAGE_SIZE) {
@@ -72,8 +75,10 @@ void hart_decode32(const hart_t *h, uint32_t insn, unsigned off, dinsn *d)
     case 0x37: set(d, OP_LUI, rd, 0, 0, imm_u); return;
     case 0x17: set(d, OP_AUIPC, rd, 0, 0, imm_u); return;
     case 0x6f:
-        if (!C && (imm_j & 2)) set(d, OP_JMIS, rd, 0, 0, imm_j);
-        else set_jump(d, OP_JAL, OP_JAL_FAR, rd, 0, 0, imm_j, off, -1);
+        if (!C && (imm_j & 2))
+            set(d, OP_JMIS, rd, 0, 0, imm_j);
+        else
+            set_jump(d, OP_JAL, OP_JAL_FAR, rd, 0, 0, imm_j, off, -1);
         return;
     case 0x67:
         if (f3) break;
@@ -109,43 +114,69 @@ void hart_decode32(const hart_t *h, uint32_t insn, unsigned off, dinsn *d)
         }
         return;
     case 0x1b:
-        if (f3 == 0) set(d, OP_ADDIW, rd, rs1, 0, imm_i);
-        else if (f3 == 1 && f7 == 0) set(d, OP_SLLIW, rd, rs1, 0, rs2);
-        else if (f3 == 5 && f7 == 0) set(d, OP_SRLIW, rd, rs1, 0, rs2);
-        else if (f3 == 5 && f7 == 0x20) set(d, OP_SRAIW, rd, rs1, 0, rs2);
-        else break;
+        if (f3 == 0)
+            set(d, OP_ADDIW, rd, rs1, 0, imm_i);
+        else if (f3 == 1 && f7 == 0)
+            set(d, OP_SLLIW, rd, rs1, 0, rs2);
+        else if (f3 == 5 && f7 == 0)
+            set(d, OP_SRLIW, rd, rs1, 0, rs2);
+        else if (f3 == 5 && f7 == 0x20)
+            set(d, OP_SRAIW, rd, rs1, 0, rs2);
+        else
+            break;
         return;
     case 0x33:
-        if (f7 == 0) set(d, op0[f3], rd, rs1, rs2, 0);
-        else if (f7 == 0x20 && f3 == 0) set(d, OP_SUB, rd, rs1, rs2, 0);
-        else if (f7 == 0x20 && f3 == 5) set(d, OP_SRA, rd, rs1, rs2, 0);
-        else if (f7 == 1 && has(h, HART_EXT_M)) set(d, opm[f3], rd, rs1, rs2, 0);
-        else break;
+        if (f7 == 0)
+            set(d, op0[f3], rd, rs1, rs2, 0);
+        else if (f7 == 0x20 && f3 == 0)
+            set(d, OP_SUB, rd, rs1, rs2, 0);
+        else if (f7 == 0x20 && f3 == 5)
+            set(d, OP_SRA, rd, rs1, rs2, 0);
+        else if (f7 == 1 && has(h, HART_EXT_M))
+            set(d, opm[f3], rd, rs1, rs2, 0);
+        else
+            break;
         return;
     case 0x3b:
-        if (f7 == 0 && f3 == 0) set(d, OP_ADDW, rd, rs1, rs2, 0);
-        else if (f7 == 0 && f3 == 1) set(d, OP_SLLW, rd, rs1, rs2, 0);
-        else if (f7 == 0 && f3 == 5) set(d, OP_SRLW, rd, rs1, rs2, 0);
-        else if (f7 == 0x20 && f3 == 0) set(d, OP_SUBW, rd, rs1, rs2, 0);
-        else if (f7 == 0x20 && f3 == 5) set(d, OP_SRAW, rd, rs1, rs2, 0);
-        else if (f7 == 1 && opm32[f3] && has(h, HART_EXT_M)) set(d, opm32[f3], rd, rs1, rs2, 0);
-        else break;
+        if (f7 == 0 && f3 == 0)
+            set(d, OP_ADDW, rd, rs1, rs2, 0);
+        else if (f7 == 0 && f3 == 1)
+            set(d, OP_SLLW, rd, rs1, rs2, 0);
+        else if (f7 == 0 && f3 == 5)
+            set(d, OP_SRLW, rd, rs1, rs2, 0);
+        else if (f7 == 0x20 && f3 == 0)
+            set(d, OP_SUBW, rd, rs1, rs2, 0);
+        else if (f7 == 0x20 && f3 == 5)
+            set(d, OP_SRAW, rd, rs1, rs2, 0);
+        else if (f7 == 1 && opm32[f3] && has(h, HART_EXT_M))
+            set(d, opm32[f3], rd, rs1, rs2, 0);
+        else
+            break;
         return;
     case 0x0f:
-        if (f3 == 0) set(d, OP_NOP, 0, 0, 0, 0);
-        else if (f3 == 1) set(d, OP_FENCE_I, 0, 0, 0, 0);
-        else break;
+        if (f3 == 0)
+            set(d, OP_NOP, 0, 0, 0, 0);
+        else if (f3 == 1)
+            set(d, OP_FENCE_I, 0, 0, 0, 0);
+        else
+            break;
         return;
     case 0x73:
         if (f3 == 0) {
-            if (insn == 0x00000073) set(d, OP_ECALL, 0, 0, 0, 0);
-            else if (insn == 0x00100073) set(d, OP_EBREAK, 0, 0, 0, 0);
-            else if (insn == 0x30200073) set(d, OP_MRET, 0, 0, 0, 0);
-            else if (insn == 0x10200073 && has(h, HART_EXT_S)) set(d, OP_SRET, 0, 0, 0, 0);
-            else if (insn == 0x10500073) set(d, OP_WFI, 0, 0, 0, 0);
+            if (insn == 0x00000073)
+                set(d, OP_ECALL, 0, 0, 0, 0);
+            else if (insn == 0x00100073)
+                set(d, OP_EBREAK, 0, 0, 0, 0);
+            else if (insn == 0x30200073)
+                set(d, OP_MRET, 0, 0, 0, 0);
+            else if (insn == 0x10200073 && has(h, HART_EXT_S))
+                set(d, OP_SRET, 0, 0, 0, 0);
+            else if (insn == 0x10500073)
+                set(d, OP_WFI, 0, 0, 0, 0);
             else if ((insn & 0xfe007fffu) == 0x12000073u && has(h, HART_EXT_S))
                 set(d, OP_SFENCE_VMA, 0, rs1, rs2, 0);
-            else break;
+            else
+                break;
             return;
         }
         if (f3 == 4) break;
@@ -169,15 +200,21 @@ void hart_decode32(const hart_t *h, uint32_t insn, unsigned off, dinsn *d)
         return;
     }
     case 0x07:
-        if (f3 == 2 && has(h, HART_EXT_F)) set(d, OP_FLW, 0, rs1, 0, imm_i);
-        else if (f3 == 3 && has(h, HART_EXT_D)) set(d, OP_FLD, 0, rs1, 0, imm_i);
-        else break;
+        if (f3 == 2 && has(h, HART_EXT_F))
+            set(d, OP_FLW, 0, rs1, 0, imm_i);
+        else if (f3 == 3 && has(h, HART_EXT_D))
+            set(d, OP_FLD, 0, rs1, 0, imm_i);
+        else
+            break;
         d->rd = (uint8_t)rd; /* an f register: x0 is not special */
         return;
     case 0x27:
-        if (f3 == 2 && has(h, HART_EXT_F)) set(d, OP_FSW, 0, rs1, rs2, imm_s);
-        else if (f3 == 3 && has(h, HART_EXT_D)) set(d, OP_FSD, 0, rs1, rs2, imm_s);
-        else break;
+        if (f3 == 2 && has(h, HART_EXT_F))
+            set(d, OP_FSW, 0, rs1, rs2, imm_s);
+        else if (f3 == 3 && has(h, HART_EXT_D))
+            set(d, OP_FSD, 0, rs1, rs2, imm_s);
+        else
+            break;
         return;
     case 0x43:
     case 0x47:
@@ -206,7 +243,7 @@ static void decode16(const hart_t *h, uint32_t c, unsigned off, dinsn *d)
     unsigned rdp = ((c >> 2) & 7) + 8, rs1p = ((c >> 7) & 7) + 8;
     unsigned b12 = (c >> 12) & 1;
     int32_t imm6 = sext((b12 << 5) | ((c >> 2) & 31), 6);
-    uint32_t uimm_d = (((c >> 10) & 7) << 3) | (((c >> 5) & 3) << 6);              /* c.ld/c.fld */
+    uint32_t uimm_d = (((c >> 10) & 7) << 3) | (((c >> 5) & 3) << 6); /* c.ld/c.fld */
     uint32_t uimm_w = (((c >> 10) & 7) << 3) | (((c >> 6) & 1) << 2) | (((c >> 5) & 1) << 6);
     bool D = has(h, HART_EXT_D);
     switch ((c & 3) * 8 + (c >> 13)) {
@@ -217,15 +254,25 @@ static void decode16(const hart_t *h, uint32_t c, unsigned off, dinsn *d)
         set(d, OP_ADDI_C, rdp, 2, 0, (int32_t)imm);
         return;
     }
-    case 1: if (!D) goto ill; set(d, OP_FLD_C, 0, rs1p, 0, (int32_t)uimm_d); d->rd = (uint8_t)rdp; return;
+    case 1:
+        if (!D) goto ill;
+        set(d, OP_FLD_C, 0, rs1p, 0, (int32_t)uimm_d);
+        d->rd = (uint8_t)rdp;
+        return;
     case 2: set(d, OP_LW_C, rdp, rs1p, 0, (int32_t)uimm_w); return;
     case 3: set(d, OP_LD_C, rdp, rs1p, 0, (int32_t)uimm_d); return;
     case 4: goto ill;
-    case 5: if (!D) goto ill; set(d, OP_FSD_C, 0, rs1p, rdp, (int32_t)uimm_d); return;
+    case 5:
+        if (!D) goto ill;
+        set(d, OP_FSD_C, 0, rs1p, rdp, (int32_t)uimm_d);
+        return;
     case 6: set(d, OP_SW_C, 0, rs1p, rdp, (int32_t)uimm_w); return;
     case 7: set(d, OP_SD_C, 0, rs1p, rdp, (int32_t)uimm_d); return;
     case 8: set(d, OP_ADDI_C, rd, rd, 0, imm6); return; /* c.addi, c.nop, hints */
-    case 9: if (!rd) goto ill; set(d, OP_ADDIW_C, rd, rd, 0, imm6); return;
+    case 9:
+        if (!rd) goto ill;
+        set(d, OP_ADDIW_C, rd, rd, 0, imm6);
+        return;
     case 10: set(d, OP_ADDI_C, rd, 0, 0, imm6); return; /* c.li */
     case 11:
         if (rd == 2) { /* c.addi16sp */
@@ -247,8 +294,8 @@ static void decode16(const hart_t *h, uint32_t c, unsigned off, dinsn *d)
         case 1: set(d, OP_SRAI_C, rs1p, rs1p, 0, (int32_t)sh); return;
         case 2: set(d, OP_ANDI_C, rs1p, rs1p, 0, imm6); return;
         default: {
-            static const uint8_t ops[8] = {OP_SUB_C, OP_XOR_C, OP_OR_C, OP_AND_C,
-                                           OP_SUBW_C, OP_ADDW_C, 0, 0};
+            static const uint8_t ops[8] = {OP_SUB_C,  OP_XOR_C,  OP_OR_C, OP_AND_C,
+                                           OP_SUBW_C, OP_ADDW_C, 0,       0};
             unsigned op = ops[(b12 << 2) | ((c >> 5) & 3)];
             if (!op) goto ill;
             set(d, op, rs1p, rs1p, rdp, 0);
@@ -281,11 +328,13 @@ static void decode16(const hart_t *h, uint32_t c, unsigned off, dinsn *d)
         return;
     case 18: /* c.lwsp */
         if (!rd) goto ill;
-        set(d, OP_LW_C, rd, 2, 0, (int32_t)((b12 << 5) | (((c >> 4) & 7) << 2) | (((c >> 2) & 3) << 6)));
+        set(d, OP_LW_C, rd, 2, 0,
+            (int32_t)((b12 << 5) | (((c >> 4) & 7) << 2) | (((c >> 2) & 3) << 6)));
         return;
     case 19: /* c.ldsp */
         if (!rd) goto ill;
-        set(d, OP_LD_C, rd, 2, 0, (int32_t)((b12 << 5) | (((c >> 5) & 3) << 3) | (((c >> 2) & 7) << 6)));
+        set(d, OP_LD_C, rd, 2, 0,
+            (int32_t)((b12 << 5) | (((c >> 5) & 3) << 3) | (((c >> 2) & 7) << 6)));
         return;
     case 20:
         if (!b12) {
@@ -296,8 +345,10 @@ static void decode16(const hart_t *h, uint32_t c, unsigned off, dinsn *d)
                 set(d, OP_ADD_C, rd, 0, rs2, 0); /* c.mv */
             }
         } else if (!rs2) {
-            if (!rd) set(d, OP_EBREAK, 0, 0, 0, 0);
-            else set(d, OP_JALR_C, 1, rd, 0, 0); /* c.jalr */
+            if (!rd)
+                set(d, OP_EBREAK, 0, 0, 0, 0);
+            else
+                set(d, OP_JALR_C, 1, rd, 0, 0); /* c.jalr */
         } else {
             set(d, OP_ADD_C, rd, rd, rs2, 0);
         }
@@ -306,8 +357,12 @@ static void decode16(const hart_t *h, uint32_t c, unsigned off, dinsn *d)
         if (!D) goto ill;
         set(d, OP_FSD_C, 0, 2, rs2, (int32_t)((((c >> 10) & 7) << 3) | (((c >> 7) & 7) << 6)));
         return;
-    case 22: set(d, OP_SW_C, 0, 2, rs2, (int32_t)((((c >> 9) & 15) << 2) | (((c >> 7) & 3) << 6))); return;
-    case 23: set(d, OP_SD_C, 0, 2, rs2, (int32_t)((((c >> 10) & 7) << 3) | (((c >> 7) & 7) << 6))); return;
+    case 22:
+        set(d, OP_SW_C, 0, 2, rs2, (int32_t)((((c >> 9) & 15) << 2) | (((c >> 7) & 3) << 6)));
+        return;
+    case 23:
+        set(d, OP_SD_C, 0, 2, rs2, (int32_t)((((c >> 10) & 7) << 3) | (((c >> 7) & 7) << 6)));
+        return;
     default: break;
     }
 ill:

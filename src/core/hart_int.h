@@ -27,44 +27,44 @@
 #include "bus.h"
 #include "hart.h"
 
-#define likely(x) __builtin_expect(!!(x), 1)
+#define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
-#define NOINLINE __attribute__((noinline))
+#define NOINLINE    __attribute__((noinline))
 
 /* mstatus fields */
-#define MS_SIE (1ull << 1)
-#define MS_MIE (1ull << 3)
-#define MS_SPIE (1ull << 5)
-#define MS_MPIE (1ull << 7)
-#define MS_SPP (1ull << 8)
+#define MS_SIE       (1ull << 1)
+#define MS_MIE       (1ull << 3)
+#define MS_SPIE      (1ull << 5)
+#define MS_MPIE      (1ull << 7)
+#define MS_SPP       (1ull << 8)
 #define MS_MPP_SHIFT 11
-#define MS_MPP (3ull << 11)
-#define MS_FS (3ull << 13)
-#define MS_FS_DIRTY (3ull << 13)
-#define MS_MPRV (1ull << 17)
-#define MS_SUM (1ull << 18)
-#define MS_MXR (1ull << 19)
-#define MS_TVM (1ull << 20)
-#define MS_TW (1ull << 21)
-#define MS_TSR (1ull << 22)
-#define MS_UXL (3ull << 32)
-#define MS_SXL (3ull << 34)
-#define MS_SD (1ull << 63)
+#define MS_MPP       (3ull << 11)
+#define MS_FS        (3ull << 13)
+#define MS_FS_DIRTY  (3ull << 13)
+#define MS_MPRV      (1ull << 17)
+#define MS_SUM       (1ull << 18)
+#define MS_MXR       (1ull << 19)
+#define MS_TVM       (1ull << 20)
+#define MS_TW        (1ull << 21)
+#define MS_TSR       (1ull << 22)
+#define MS_UXL       (3ull << 32)
+#define MS_SXL       (3ull << 34)
+#define MS_SD        (1ull << 63)
 
 /* interrupt bits */
-#define IRQ_SSI 1
-#define IRQ_MSI 3
-#define IRQ_STI 5
-#define IRQ_MTI 7
-#define IRQ_SEI 9
-#define IRQ_MEI 11
-#define MIP_SSIP (1ull << IRQ_SSI)
-#define MIP_STIP (1ull << IRQ_STI)
-#define MIP_SEIP (1ull << IRQ_SEI)
+#define IRQ_SSI   1
+#define IRQ_MSI   3
+#define IRQ_STI   5
+#define IRQ_MTI   7
+#define IRQ_SEI   9
+#define IRQ_MEI   11
+#define MIP_SSIP  (1ull << IRQ_SSI)
+#define MIP_STIP  (1ull << IRQ_STI)
+#define MIP_SEIP  (1ull << IRQ_SEI)
 #define MIP_S_ALL (MIP_SSIP | MIP_STIP | MIP_SEIP)
 
 #define MENVCFG_STCE (1ull << 63)
-#define CAUSE_IRQ (1ull << 63)
+#define CAUSE_IRQ    (1ull << 63)
 
 /* exception causes */
 enum {
@@ -91,12 +91,12 @@ enum {
 
 /* QEMU 7.2.x virt values (marchid = mimpid = its version number) */
 #define HART_MARCHID 0x70216u
-#define HART_MIMPID 0x70216u
+#define HART_MIMPID  0x70216u
 
 #define HART_STATE_MAGIC 0x4d484152u /* "MHAR" */
-#define HART_NPMP 16
-#define HART_NHPM 16 /* mhpmcounter3..18 hold values, as QEMU's pmu-num=16 */
-#define HART_NTRIG 2
+#define HART_NPMP        16
+#define HART_NHPM        16 /* mhpmcounter3..18 hold values, as QEMU's pmu-num=16 */
+#define HART_NTRIG       2
 
 /*
  * Architectural state. Order: 64-bit fields, then 32-bit (an even count),
@@ -110,8 +110,9 @@ typedef struct hart_state {
     uint64_t mstatus, misa, medeleg, mideleg, mie, mip_sw;
     uint64_t mtvec, stvec, mepc, sepc, mcause, scause, mtval, stval;
     uint64_t mscratch, sscratch, satp, menvcfg, senvcfg, stimecmp;
+    uint64_t vstimecmp; /* QEMU 7.2 has it even without H: plain storage */
     uint64_t mcycle_base, minstret_base; /* offset from steps, or value when inhibited */
-    uint64_t mhpmcounter[HART_NHPM], mhpmevent[HART_NHPM];
+    uint64_t mhpmcounter[HART_NHPM], mhpmevent[29]; /* mhpmevent3..31 */
     uint64_t pmpaddr[HART_NPMP];
     uint64_t tdata1[HART_NTRIG], tdata2[HART_NTRIG], tdata3[HART_NTRIG];
     uint64_t res_addr, res_val;
@@ -122,31 +123,32 @@ typedef struct hart_state {
     uint8_t priv, wfi, res_valid, tselect, pad8[4];
 } hart_state;
 
-_Static_assert(sizeof(hart_state) == 8 * (33 + 32 + 2 + 6 + 8 + 6 + 2 + 2 * HART_NHPM + HART_NPMP +
+_Static_assert(sizeof(hart_state) == 8 * (33 + 32 + 2 + 6 + 8 + 6 + 1 + 2 + HART_NHPM + 29 + HART_NPMP +
                                           3 * HART_NTRIG + 2 + 3) +
                                          4 * 8 + HART_NPMP + 8,
                "hart_state must have no padding");
 
 /* ---- decoded instructions ---------------------------------------------- */
 
-#define HART_OPS(X)                                                                              \
-    X(DECODE) X(REFETCH) X(CROSS) X(ILLEGAL) X(NOP)                                              \
-    X(LUI) X(AUIPC) X(JAL) X(JALR) X(JALR_A) X(JMIS) X(BRMIS)                                     \
-    X(JAL_FAR) X(JAL_FAR_C) X(BRFAR) X(BRFAR_C)                                                  \
-    X(BEQ) X(BNE) X(BLT) X(BGE) X(BLTU) X(BGEU)                                                  \
-    X(LB) X(LH) X(LW) X(LD) X(LBU) X(LHU) X(LWU) X(SB) X(SH) X(SW) X(SD)                         \
-    X(ADDI) X(SLTI) X(SLTIU) X(XORI) X(ORI) X(ANDI) X(SLLI) X(SRLI) X(SRAI)                      \
-    X(ADD) X(SUB) X(SLL) X(SLT) X(SLTU) X(XOR) X(SRL) X(SRA) X(OR) X(AND)                        \
-    X(ADDIW) X(SLLIW) X(SRLIW) X(SRAIW) X(ADDW) X(SUBW) X(SLLW) X(SRLW) X(SRAW)                  \
-    X(MUL) X(MULH) X(MULHSU) X(MULHU) X(DIV) X(DIVU) X(REM) X(REMU)                              \
-    X(MULW) X(DIVW) X(DIVUW) X(REMW) X(REMUW)                                                    \
-    X(LR_W) X(LR_D) X(SC_W) X(SC_D) X(AMO_W) X(AMO_D)                                            \
-    X(FLW) X(FLD) X(FSW) X(FSD) X(FP)                                                            \
-    X(FENCE_I) X(ECALL) X(EBREAK) X(MRET) X(SRET) X(WFI) X(SFENCE_VMA)                           \
-    X(CSRRW) X(CSRRS) X(CSRRC) X(CSRRWI) X(CSRRSI) X(CSRRCI)                                     \
-    X(ADDI_C) X(ADDIW_C) X(LUI_C) X(SLLI_C) X(SRLI_C) X(SRAI_C) X(ANDI_C)                        \
-    X(ADD_C) X(SUB_C) X(XOR_C) X(OR_C) X(AND_C) X(ADDW_C) X(SUBW_C)                              \
-    X(JAL_C) X(JALR_C) X(BEQ_C) X(BNE_C) X(LW_C) X(LD_C) X(SW_C) X(SD_C) X(FLD_C) X(FSD_C)
+#define HART_OPS(X)                                                                                \
+    X(DECODE)                                                                                      \
+    X(REFETCH) X(CROSS) X(ILLEGAL) X(NOP) X(LUI) X(AUIPC) X(JAL) X(JALR) X(JALR_A) X(JMIS)         \
+        X(BRMIS) X(JAL_FAR) X(JAL_FAR_C) X(BRFAR) X(BRFAR_C) X(BEQ) X(BNE) X(BLT) X(BGE) X(BLTU)   \
+            X(BGEU) X(LB) X(LH) X(LW) X(LD) X(LBU) X(LHU) X(LWU) X(SB) X(SH) X(SW) X(SD) X(ADDI)   \
+                X(SLTI) X(SLTIU) X(XORI) X(ORI) X(ANDI) X(SLLI) X(SRLI) X(SRAI) X(ADD) X(SUB)      \
+                    X(SLL) X(SLT) X(SLTU) X(XOR) X(SRL) X(SRA) X(OR) X(AND) X(ADDIW) X(SLLIW)      \
+                        X(SRLIW) X(SRAIW) X(ADDW) X(SUBW) X(SLLW) X(SRLW) X(SRAW) X(MUL) X(MULH)   \
+                            X(MULHSU) X(MULHU) X(DIV) X(DIVU) X(REM) X(REMU) X(MULW) X(DIVW)       \
+                                X(DIVUW) X(REMW) X(REMUW) X(LR_W) X(LR_D) X(SC_W) X(SC_D) X(AMO_W) \
+                                    X(AMO_D) X(FLW) X(FLD) X(FSW) X(FSD) X(FP) X(FENCE_I) X(ECALL) \
+                                        X(EBREAK) X(MRET) X(SRET) X(WFI) X(SFENCE_VMA) X(CSRRW)    \
+                                            X(CSRRS) X(CSRRC) X(CSRRWI) X(CSRRSI) X(CSRRCI)        \
+                                                X(ADDI_C) X(ADDIW_C) X(LUI_C) X(SLLI_C) X(SRLI_C)  \
+                                                    X(SRAI_C) X(ANDI_C) X(ADD_C) X(SUB_C) X(XOR_C) \
+                                                        X(OR_C) X(AND_C) X(ADDW_C) X(SUBW_C)       \
+                                                            X(JAL_C) X(JALR_C) X(BEQ_C) X(BNE_C)   \
+                                                                X(LW_C) X(LD_C) X(SW_C) X(SD_C)    \
+                                                                    X(FLD_C) X(FSD_C)
 
 #define HART_OP_ENUM(n) OP_##n,
 enum hart_op { HART_OPS(HART_OP_ENUM) OP_COUNT };
@@ -177,7 +179,7 @@ typedef struct dpage {
 
 /* ---- software TLB ---------------------------------------------------------- */
 
-#define TLB_SIZE 256
+#define TLB_SIZE    256
 #define TLB_INVALID UINT64_MAX
 
 typedef struct tlb_r {
@@ -199,9 +201,9 @@ typedef struct tlb_x {
 
 _Static_assert(sizeof(tlb_r) == 16 && sizeof(tlb_w) == 32, "TLB index math");
 /* entry for va, index (va >> 12) % TLB_SIZE computed as a byte offset */
-#define TLB_R(set, va) \
+#define TLB_R(set, va)                                                                             \
     ((tlb_r *)((char *)(set)->r + (((va) >> 8) & ((uint64_t)(TLB_SIZE - 1) << 4))))
-#define TLB_W(set, va) \
+#define TLB_W(set, va)                                                                             \
     ((tlb_w *)((char *)(set)->w + (((va) >> 7) & ((uint64_t)(TLB_SIZE - 1) << 5))))
 #define PAGE_TAG(va, size) ((va) & (~(uint64_t)(BUS_PAGE_SIZE - 1) | ((size)-1)))
 
@@ -211,12 +213,25 @@ typedef struct tlbset {
     tlb_x x[TLB_SIZE];
 } tlbset;
 
+/* Second-level data TLB (slow path only): translations of RAM/ROM pages
+ * with a uniform PMP verdict, to refill the first level without a walk.
+ * Valid while gen equals the set's generation (a flush bumps it). */
+#define TLB2_SIZE 4096
+typedef struct tlb2 {
+    uint64_t page;  /* va page */
+    uint64_t pa;    /* pa page */
+    uint8_t *host;  /* host page */
+    uint8_t *flags; /* bus flags of a RAM page, else NULL */
+    uint32_t gen;
+    uint32_t perm; /* ACC_R / ACC_W known to pass (A, D set; PMP) */
+} tlb2;
+
 /* TLB sets, by effective privilege of the access */
 enum { TS_U = 0, TS_S = 1, TS_SUM = 2, TS_M = 3, TS_COUNT = 4 };
 
 /* events checked after slow-path instructions */
-#define EV_IRQ 1u  /* re-check interrupts (and refetch) */
-#define EV_STOP 2u /* hart_stop() */
+#define EV_IRQ     1u /* re-check interrupts (and refetch) */
+#define EV_STOP    2u /* hart_stop() */
 #define EV_REFETCH 4u
 
 struct hart {
@@ -235,8 +250,19 @@ struct hart {
     uint64_t left;       /* steps left, synced before slow paths */
     uint64_t exc_cause, exc_tval;
     uint32_t code_gen;
-    uint8_t pmp_active; /* number of PMP entries with A != OFF */
-    dpage *xpage;       /* scratch page for an instruction crossing pages */
+    uint8_t pmp_active;         /* number of PMP entries that match something */
+    uint8_t pmp_any;            /* some entry has A != OFF (then S/U need a match) */
+    uint8_t tlb_used;           /* bit per TLB set filled since its last flush */
+    uint8_t pmp_idx[HART_NPMP]; /* those entries, in priority order */
+    uint64_t pmp_lo[HART_NPMP]; /* and their ranges [lo, last] */
+    uint64_t pmp_last[HART_NPMP];
+    /* one RAM region remembered for walks and TLB fills */
+    uint64_t ram_base, ram_size;
+    uint8_t *ram_host;
+    uint8_t *ram_flags; /* its page flags when they are contiguous, else NULL */
+    tlb2 *tlb2;         /* TS_COUNT * TLB2_SIZE */
+    uint32_t tlb2_gen[TS_COUNT];
+    dpage *xpage; /* scratch page for an instruction crossing pages */
     dpage *dp[DP_HASH];
     tlbset tlb[TS_COUNT];
 };
@@ -259,6 +285,8 @@ void hart_csr_reset(hart_t *h);
 /* hart_mmu.c */
 void hart_mode_changed(hart_t *h);
 void hart_tlb_flush(hart_t *h);
+/* flushes the translated sets only (satp writes, sfence.vma): M is bare */
+void hart_tlb_flush_vm(hart_t *h);
 void hart_fence_i(hart_t *h);
 bool hart_load_slow(hart_t *h, uint64_t va, unsigned size, uint64_t *val);
 bool hart_store_slow(hart_t *h, uint64_t va, unsigned size, uint64_t val);

@@ -35,13 +35,13 @@
 
 #include "hart_int.h"
 
-#define PTE_V 0x01u
-#define PTE_R 0x02u
-#define PTE_W 0x04u
-#define PTE_X 0x08u
-#define PTE_U 0x10u
-#define PTE_A 0x40u
-#define PTE_D 0x80u
+#define PTE_V    0x01u
+#define PTE_R    0x02u
+#define PTE_W    0x04u
+#define PTE_X    0x08u
+#define PTE_U    0x10u
+#define PTE_A    0x40u
+#define PTE_D    0x80u
 #define PPN_MASK ((1ull << 44) - 1)
 
 static void exc(hart_t *h, unsigned cause, uint64_t tval)
@@ -64,9 +64,21 @@ static uint64_t ld_host(const uint8_t *p, unsigned size)
 {
     switch (size) {
     case 1: return p[0];
-    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
-    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
-    default: { uint64_t v; memcpy(&v, p, 8); return v; }
+    case 2: {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        return v;
+    }
+    case 4: {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        return v;
+    }
+    default: {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        return v;
+    }
     }
 }
 
@@ -74,8 +86,16 @@ static void st_host(uint8_t *p, unsigned size, uint64_t val)
 {
     switch (size) {
     case 1: p[0] = (uint8_t)val; break;
-    case 2: { uint16_t v = (uint16_t)val; memcpy(p, &v, 2); break; }
-    case 4: { uint32_t v = (uint32_t)val; memcpy(p, &v, 4); break; }
+    case 2: {
+        uint16_t v = (uint16_t)val;
+        memcpy(p, &v, 2);
+        break;
+    }
+    case 4: {
+        uint32_t v = (uint32_t)val;
+        memcpy(p, &v, 4);
+        break;
+    }
     default: memcpy(p, &val, 8); break;
     }
 }
@@ -88,7 +108,10 @@ void hart_mode_changed(hart_t *h)
     unsigned p = s->priv;
     if (p == HART_PRIV_M && (s->mstatus & MS_MPRV))
         p = (unsigned)((s->mstatus & MS_MPP) >> MS_MPP_SHIFT);
-    h->dset = p == HART_PRIV_M ? TS_M : p == HART_PRIV_U ? TS_U : (s->mstatus & MS_SUM) ? TS_SUM : TS_S;
+    h->dset = p == HART_PRIV_M        ? TS_M
+              : p == HART_PRIV_U      ? TS_U
+              : (s->mstatus & MS_SUM) ? TS_SUM
+                                      : TS_S;
     h->dtlb = &h->tlb[h->dset];
     unsigned x = s->priv == HART_PRIV_M ? TS_M : s->priv == HART_PRIV_U ? TS_U : TS_S;
     h->xtlb = h->tlb[x].x;
@@ -97,17 +120,43 @@ void hart_mode_changed(hart_t *h)
 static void tlb_flush_x(hart_t *h)
 {
     for (unsigned s = 0; s < TS_COUNT; s++)
-        for (unsigned i = 0; i < TLB_SIZE; i++) h->tlb[s].x[i].vpn = TLB_INVALID;
+        for (unsigned i = 0; i < TLB_SIZE; i++)
+            h->tlb[s].x[i].vpn = TLB_INVALID;
+}
+
+static void tlb_flush_set(tlbset *t)
+{
+    for (unsigned i = 0; i < TLB_SIZE; i++) {
+        t->r[i].page = TLB_INVALID;
+        t->w[i].page = TLB_INVALID;
+        t->x[i].vpn = TLB_INVALID;
+    }
+}
+
+static void tlb2_flush_set(hart_t *h, unsigned s)
+{
+    if (++h->tlb2_gen[s] == 0) { /* wrapped: really clear */
+        memset(&h->tlb2[(size_t)s * TLB2_SIZE], 0, TLB2_SIZE * sizeof(tlb2));
+        h->tlb2_gen[s] = 1;
+    }
 }
 
 void hart_tlb_flush(hart_t *h)
 {
     for (unsigned s = 0; s < TS_COUNT; s++) {
-        for (unsigned i = 0; i < TLB_SIZE; i++) {
-            h->tlb[s].r[i].page = TLB_INVALID;
-            h->tlb[s].w[i].page = TLB_INVALID;
-            h->tlb[s].x[i].vpn = TLB_INVALID;
-        }
+        tlb_flush_set(&h->tlb[s]);
+        tlb2_flush_set(h, s);
+    }
+    h->tlb_used = 0;
+}
+
+void hart_tlb_flush_vm(hart_t *h)
+{
+    for (unsigned s = 0; s < TS_COUNT; s++) {
+        if (s == TS_M || !(h->tlb_used & (1u << s))) continue;
+        tlb_flush_set(&h->tlb[s]);
+        tlb2_flush_set(h, s);
+        h->tlb_used &= (uint8_t) ~(1u << s);
     }
 }
 
@@ -115,7 +164,8 @@ void hart_tlb_flush(hart_t *h)
 
 static void dpage_reset(hart_t *h, dpage *dp)
 {
-    for (unsigned i = 0; i < DP_SLOTS; i++) dp->ins[i].op = OP_DECODE;
+    for (unsigned i = 0; i < DP_SLOTS; i++)
+        dp->ins[i].op = OP_DECODE;
     dp->ins[DP_SLOTS].op = OP_REFETCH;
     dp->ins[DP_SLOTS + 1].op = OP_REFETCH;
     dp->gen = h->code_gen;
@@ -126,16 +176,26 @@ int hart_caches_init(hart_t *h)
 {
     h->xpage = calloc(1, sizeof(dpage));
     if (!h->xpage) return MC_ENOMEM;
-    for (unsigned i = 0; i < DP_SLOTS + 2; i++) h->xpage->ins[i].op = OP_REFETCH;
+    for (unsigned i = 0; i < DP_SLOTS + 2; i++)
+        h->xpage->ins[i].op = OP_REFETCH;
     h->xpage->pa = UINT64_MAX;
+    h->tlb2 = calloc((size_t)TS_COUNT * TLB2_SIZE, sizeof(tlb2));
+    if (!h->tlb2) {
+        free(h->xpage);
+        return MC_ENOMEM;
+    }
+    for (unsigned s = 0; s < TS_COUNT; s++)
+        h->tlb2_gen[s] = 1;
     hart_tlb_flush(h);
     return MC_OK;
 }
 
 void hart_caches_free(hart_t *h)
 {
-    for (unsigned i = 0; i < DP_HASH; i++) free(h->dp[i]);
+    for (unsigned i = 0; i < DP_HASH; i++)
+        free(h->dp[i]);
     free(h->xpage);
+    free(h->tlb2);
 }
 
 void hart_flush_caches(hart_t *h)
@@ -184,11 +244,21 @@ static dpage *dpage_get(hart_t *h, uint64_t pa, const uint8_t *host, uint8_t *fl
 
 /* ---- PMP ------------------------------------------------------------------ */
 
+static bool pmp_range(const hart_t *h, unsigned i, uint64_t *lo, uint64_t *last);
+
 void hart_pmp_changed(hart_t *h)
 {
     unsigned n = 0;
-    for (unsigned i = 0; i < HART_NPMP; i++)
-        if ((h->st.pmpcfg[i] >> 3) & 3) n++;
+    h->pmp_any = 0;
+    for (unsigned i = 0; i < HART_NPMP; i++) {
+        uint64_t lo, last;
+        if ((h->st.pmpcfg[i] >> 3) & 3) h->pmp_any = 1;
+        if (!pmp_range(h, i, &lo, &last)) continue;
+        h->pmp_idx[n] = (uint8_t)i;
+        h->pmp_lo[n] = lo;
+        h->pmp_last[n] = last;
+        n++;
+    }
     h->pmp_active = (uint8_t)n;
     hart_tlb_flush(h);
 }
@@ -228,35 +298,62 @@ static bool pmp_range(const hart_t *h, unsigned i, uint64_t *lo, uint64_t *last)
 
 static bool pmp_check(const hart_t *h, uint64_t pa, uint64_t size, unsigned acc, unsigned priv)
 {
-    if (!h->pmp_active) return true;
     uint64_t end = pa + size - 1;
-    for (unsigned i = 0; i < HART_NPMP; i++) {
-        uint64_t lo, last;
-        if (!pmp_range(h, i, &lo, &last)) continue;
+    for (unsigned k = 0; k < h->pmp_active; k++) {
+        uint64_t lo = h->pmp_lo[k], last = h->pmp_last[k];
         if (end < lo || pa > last) continue;
         if (pa < lo || end > last) return false;
-        uint8_t c = h->st.pmpcfg[i];
+        uint8_t c = h->st.pmpcfg[h->pmp_idx[k]];
         if (priv == HART_PRIV_M && !(c & 0x80)) return true;
         return (c & acc) != 0;
     }
-    return priv == HART_PRIV_M;
+    /* no match: M passes; S/U pass only when no entry is active (QEMU) */
+    return priv == HART_PRIV_M || !h->pmp_any;
 }
 
 /* 1: the whole page passes, 0: the whole page fails, -1: it depends */
 static int pmp_page(const hart_t *h, uint64_t pg, unsigned acc, unsigned priv)
 {
-    if (!h->pmp_active) return 1;
     uint64_t end = pg + BUS_PAGE_SIZE - 1;
-    for (unsigned i = 0; i < HART_NPMP; i++) {
-        uint64_t lo, last;
-        if (!pmp_range(h, i, &lo, &last)) continue;
+    for (unsigned k = 0; k < h->pmp_active; k++) {
+        uint64_t lo = h->pmp_lo[k], last = h->pmp_last[k];
         if (end < lo || pg > last) continue;
         if (pg < lo || end > last) return -1;
-        uint8_t c = h->st.pmpcfg[i];
+        uint8_t c = h->st.pmpcfg[h->pmp_idx[k]];
         if (priv == HART_PRIV_M && !(c & 0x80)) return 1;
         return (c & acc) != 0;
     }
-    return priv == HART_PRIV_M;
+    return priv == HART_PRIV_M || !h->pmp_any;
+}
+
+/* Host pointer to [pa, pa+len) when it is inside one RAM region, else
+ * NULL; *flags (when asked) gets the page's bus flags. Remembers the last
+ * region so walks and TLB fills skip the bus's region search. */
+static uint8_t *ram_at(hart_t *h, uint64_t pa, uint64_t len, uint8_t **flags)
+{
+    if (!(pa - h->ram_base < h->ram_size && h->ram_size - (pa - h->ram_base) >= len)) {
+        uint64_t base, size;
+        uint8_t *host;
+        unsigned i;
+        for (i = 0; bus_ram_region(h->bus, i, &base, &size, &host); i++)
+            if (pa - base < size && size - (pa - base) >= len) break;
+        if (!bus_ram_region(h->bus, i, &base, &size, &host)) return NULL;
+        h->ram_base = base;
+        h->ram_size = size;
+        h->ram_host = host;
+        uint8_t *f0 = bus_page_flags(h->bus, base);
+        uint8_t *fl = bus_page_flags(h->bus, base + size - BUS_PAGE_SIZE);
+        h->ram_flags = (f0 && fl == f0 + (size >> BUS_PAGE_SHIFT) - 1) ? f0 : NULL;
+    }
+    uint64_t off = pa - h->ram_base;
+    if (flags)
+        *flags = h->ram_flags ? h->ram_flags + (off >> BUS_PAGE_SHIFT) : bus_page_flags(h->bus, pa);
+    return h->ram_host + off;
+}
+
+static uint8_t *pte_host(hart_t *h, uint64_t pa)
+{
+    return ram_at(h, pa, 8, NULL);
 }
 
 /* ---- page walk -------------------------------------------------------------- */
@@ -288,7 +385,11 @@ static unsigned walk(hart_t *h, uint64_t va, unsigned acc, unsigned priv, uint64
     for (i = (int)levels - 1;; i--) {
         pte_pa = a + ((va >> (12 + 9 * i)) & 511) * 8;
         if (!pmp_check(h, pte_pa, 8, ACC_R, HART_PRIV_S)) return af_cause(acc);
-        if (bus_read(h->bus, pte_pa, 8, &pte) < 0) return af_cause(acc);
+        const uint8_t *hp = pte_host(h, pte_pa);
+        if (hp)
+            memcpy(&pte, hp, 8);
+        else if (bus_read(h->bus, pte_pa, 8, &pte) < 0)
+            return af_cause(acc);
         if (!(pte & PTE_V) || (pte & (PTE_R | PTE_W)) == PTE_W) return pf_cause(acc);
         if (pte >> 54) return pf_cause(acc); /* no Svpbmt, no Svnapot */
         if (pte & (PTE_R | PTE_X)) break;
@@ -303,13 +404,16 @@ static unsigned walk(hart_t *h, uint64_t va, unsigned acc, unsigned priv, uint64
         if (acc == ACC_X || !(s->mstatus & MS_SUM)) return pf_cause(acc);
     }
     bool ok;
-    if (acc == ACC_X) ok = pte & PTE_X;
-    else if (acc == ACC_R) ok = (pte & PTE_R) || ((s->mstatus & MS_MXR) && (pte & PTE_X));
-    else ok = pte & PTE_W;
+    if (acc == ACC_X)
+        ok = pte & PTE_X;
+    else if (acc == ACC_R)
+        ok = (pte & PTE_R) || ((s->mstatus & MS_MXR) && (pte & PTE_X));
+    else
+        ok = pte & PTE_W;
     if (!ok) return pf_cause(acc);
     uint64_t need = PTE_A | (acc == ACC_W ? PTE_D : 0);
     if ((pte & need) != need) {
-        uint8_t *p = bus_ram_ptr(h->bus, pte_pa, 8, true);
+        uint8_t *p = pte_host(h, pte_pa);
         if (!p) return af_cause(acc);
         pte |= need;
         memcpy(p, &pte, 8);
@@ -327,35 +431,57 @@ static bool data_xlate(hart_t *h, uint64_t va, unsigned size, unsigned acc, uint
                        uint8_t **host)
 {
     unsigned priv = data_priv(h);
-    uint64_t p;
-    unsigned rc = walk(h, va, acc, priv, &p);
-    if (rc) {
-        exc(h, rc, va);
-        return false;
+    uint64_t page = va & ~(uint64_t)(BUS_PAGE_SIZE - 1), off = va & (BUS_PAGE_SIZE - 1);
+    tlb2 *e2 = &h->tlb2[(size_t)h->dset * TLB2_SIZE + ((va >> 12) & (TLB2_SIZE - 1))];
+    uint32_t gen = h->tlb2_gen[h->dset];
+    uint64_t pg;
+    uint8_t *hp, *fl;
+    if (e2->page == page && e2->gen == gen && (e2->perm & acc)) {
+        pg = e2->pa;
+        hp = e2->host;
+        fl = e2->flags;
+    } else {
+        uint64_t p;
+        unsigned rc = walk(h, va, acc, priv, &p);
+        if (rc) {
+            exc(h, rc, va);
+            return false;
+        }
+        if (!pmp_check(h, p, size, acc, priv)) {
+            exc(h, af_cause(acc), va);
+            return false;
+        }
+        pg = p & ~(uint64_t)(BUS_PAGE_SIZE - 1);
+        hp = ram_at(h, pg, BUS_PAGE_SIZE, &fl);
+        if (!hp) {
+            hp = bus_ram_ptr(h->bus, pg, BUS_PAGE_SIZE, acc == ACC_W); /* ROM */
+            fl = NULL;
+        }
+        if (hp && (acc != ACC_W || fl) && pmp_page(h, pg, acc, priv) == 1) {
+            if (e2->page != page || e2->gen != gen || e2->pa != pg) e2->perm = 0;
+            e2->page = page;
+            e2->pa = pg;
+            e2->host = hp;
+            e2->flags = fl;
+            e2->gen = gen;
+            e2->perm |= acc;
+        }
     }
-    if (!pmp_check(h, p, size, acc, priv)) {
-        exc(h, af_cause(acc), va);
-        return false;
-    }
-    uint64_t pg = p & ~(uint64_t)(BUS_PAGE_SIZE - 1);
-    uint8_t *hp = bus_ram_ptr(h->bus, pg, BUS_PAGE_SIZE, acc == ACC_W);
-    *pa = p;
-    *host = hp ? hp + (p & (BUS_PAGE_SIZE - 1)) : NULL;
-    if (hp) {
-        uint64_t page = va & ~(uint64_t)(BUS_PAGE_SIZE - 1);
+    *pa = pg | off;
+    *host = hp ? hp + off : NULL;
+    if (!hp) return true;
+    if (e2->page == page && e2->gen == gen && (e2->perm & acc)) {
+        h->tlb_used |= (uint8_t)(1u << h->dset);
         if (acc == ACC_W) {
-            uint8_t *fl = bus_page_flags(h->bus, pg);
-            if (fl && pmp_page(h, pg, ACC_W, priv) == 1) {
-                tlb_w *e = TLB_W(h->dtlb, va);
-                e->page = page;
-                e->add = (uintptr_t)hp - (uintptr_t)(va & ~(uint64_t)(BUS_PAGE_SIZE - 1));
-                e->flags = fl;
-                e->pa = pg;
-            }
-        } else if (pmp_page(h, pg, ACC_R, priv) == 1) {
+            tlb_w *e = TLB_W(h->dtlb, va);
+            e->page = page;
+            e->add = (uintptr_t)hp - (uintptr_t)page;
+            e->flags = e2->flags;
+            e->pa = pg;
+        } else {
             tlb_r *e = TLB_R(h->dtlb, va);
             e->page = page;
-            e->add = (uintptr_t)hp - (uintptr_t)(va & ~(uint64_t)(BUS_PAGE_SIZE - 1));
+            e->add = (uintptr_t)hp - (uintptr_t)page;
         }
     }
     return true;
@@ -365,7 +491,9 @@ static bool data_xlate(hart_t *h, uint64_t va, unsigned size, unsigned acc, uint
 
 static void note_host_write(hart_t *h, uint64_t pa, unsigned size)
 {
-    uint8_t *fl = bus_page_flags(h->bus, pa);
+    uint8_t *fl = NULL;
+    if (!ram_at(h, pa, size, &fl)) fl = bus_page_flags(h->bus, pa);
+    if (fl && *fl == BUS_PAGE_DIRTY) return; /* already dirty, no code */
     bool code = fl && (*fl & BUS_PAGE_CODE);
     bus_note_write(h->bus, pa, size);
     if (code) hart_code_written(h, pa);
@@ -394,7 +522,8 @@ static bool load_misaligned(hart_t *h, uint64_t va, unsigned size, uint64_t *val
     for (unsigned part = 0; part < 2; part++) {
         for (unsigned j = 0; j < n[part]; j++, k++) {
             uint64_t b;
-            if (host[part]) b = host[part][j];
+            if (host[part])
+                b = host[part][j];
             else if (bus_read(h->bus, pa[part] + j, 1, &b) < 0) {
                 exc(h, EXC_LACC, va + k);
                 return false;
@@ -500,13 +629,11 @@ static bool rmw_read(hart_t *h, uint64_t va, uint64_t pa, const uint8_t *host, u
     return true;
 }
 
-static bool rmw_write(hart_t *h, uint64_t va, uint64_t pa, uint8_t *host, unsigned size,
-                      uint64_t v)
+static bool rmw_write(hart_t *h, uint64_t va, uint64_t pa, uint8_t *host, unsigned size, uint64_t v)
 {
     if (host) {
         st_host(host, size, v);
-        uint8_t *fl = bus_page_flags(h->bus, pa);
-        if (!fl || *fl != BUS_PAGE_DIRTY) note_host_write(h, pa, size);
+        note_host_write(h, pa, size);
         return true;
     }
     if (bus_write(h->bus, pa, size, v) < 0) {
@@ -524,8 +651,10 @@ bool hart_lr(hart_t *h, uint64_t va, unsigned size, uint64_t *val)
     }
     uint64_t v;
     const tlb_r *e = TLB_R(h->dtlb, va);
-    if (e->page == PAGE_TAG(va, size)) v = ld_host((const uint8_t *)(uintptr_t)(va + e->add), size);
-    else if (!hart_load_slow(h, va, size, &v)) return false;
+    if (e->page == PAGE_TAG(va, size))
+        v = ld_host((const uint8_t *)(uintptr_t)(va + e->add), size);
+    else if (!hart_load_slow(h, va, size, &v))
+        return false;
     v = sext_size(v, size);
     h->st.res_valid = 1;
     h->st.res_addr = va;
@@ -550,12 +679,13 @@ bool hart_sc(hart_t *h, uint64_t va, unsigned size, uint64_t val, uint64_t *rd)
     if (!rmw_xlate(h, va, size, &pa, &host)) return false;
     if (!rmw_read(h, va, pa, host, size, &cur)) return false;
     h->st.res_valid = 0;
-    if (sext_size(cur, size) != h->st.res_val) {
-        *rd = 1;
-        return true;
-    }
-    if (!rmw_write(h, va, pa, host, size, val)) return false;
-    *rd = 0;
+    /* QEMU's SC is a compare-and-swap of the access size against the value
+     * LR loaded (sign-extended for .W): it stores when the low bits match,
+     * and reports success when the sign-extended old value equals it. */
+    uint64_t want = h->st.res_val;
+    bool match = size == 4 ? (uint32_t)cur == (uint32_t)want : cur == want;
+    if (match && !rmw_write(h, va, pa, host, size, val)) return false;
+    *rd = sext_size(cur, size) != want;
     return true;
 }
 
@@ -568,15 +698,15 @@ bool hart_amo(hart_t *h, unsigned funct5, uint64_t va, unsigned size, uint64_t s
     uint64_t a = sext_size(old, size), b = sext_size(src, size), r;
     uint64_t ua = size == 4 ? (uint32_t)old : old, ub = size == 4 ? (uint32_t)src : src;
     switch (funct5) {
-    case 0x01: r = b; break;                                   /* swap */
-    case 0x00: r = a + b; break;                               /* add */
-    case 0x04: r = a ^ b; break;                               /* xor */
-    case 0x0c: r = a & b; break;                               /* and */
-    case 0x08: r = a | b; break;                               /* or */
-    case 0x10: r = (int64_t)a < (int64_t)b ? a : b; break;     /* min */
-    case 0x14: r = (int64_t)a > (int64_t)b ? a : b; break;     /* max */
-    case 0x18: r = ua < ub ? a : b; break;                     /* minu */
-    case 0x1c: r = ua > ub ? a : b; break;                     /* maxu */
+    case 0x01: r = b; break;                               /* swap */
+    case 0x00: r = a + b; break;                           /* add */
+    case 0x04: r = a ^ b; break;                           /* xor */
+    case 0x0c: r = a & b; break;                           /* and */
+    case 0x08: r = a | b; break;                           /* or */
+    case 0x10: r = (int64_t)a < (int64_t)b ? a : b; break; /* min */
+    case 0x14: r = (int64_t)a > (int64_t)b ? a : b; break; /* max */
+    case 0x18: r = ua < ub ? a : b; break;                 /* minu */
+    case 0x1c: r = ua > ub ? a : b; break;                 /* maxu */
     default: r = a; break;
     }
     if (!rmw_write(h, va, pa, host, size, r)) return false;
@@ -596,18 +726,23 @@ dpage *hart_fetch_page(hart_t *h, uint64_t pc)
         return NULL;
     }
     uint64_t pg = pa & ~(uint64_t)(BUS_PAGE_SIZE - 1);
-    const uint8_t *host = bus_ram_ptr(h->bus, pg, BUS_PAGE_SIZE, false);
+    uint8_t *fl = NULL;
+    const uint8_t *host = ram_at(h, pg, BUS_PAGE_SIZE, &fl);
+    if (!host) host = bus_ram_ptr(h->bus, pg, BUS_PAGE_SIZE, false); /* ROM */
     if (!host || !pmp_check(h, pa, 2, ACC_X, priv)) {
         exc(h, EXC_IACC, pc);
         return NULL;
     }
-    dpage *dp = dpage_get(h, pg, host, bus_page_flags(h->bus, pg));
+    dpage *dp = dpage_get(h, pg, host, fl);
     if (!dp) {
         exc(h, EXC_IACC, pc);
         return NULL;
     }
     if (pmp_page(h, pg, ACC_X, priv) == 1) {
         tlb_x *e = &h->xtlb[(pc >> 12) & (TLB_SIZE - 1)];
+        h->tlb_used |= (uint8_t)(1u << (priv == HART_PRIV_M   ? TS_M
+                                        : priv == HART_PRIV_U ? TS_U
+                                                              : TS_S));
         e->vpn = pc >> 12;
         e->dp = dp;
     }

@@ -21,13 +21,45 @@
 #include "fpu.h"
 #include "hart_int.h"
 
-#define RAM 0x80000000ull
-#define DATA 0x80100000ull
-#define TRAP 0x80003000ull /* mtvec: "j ." */
+#define RAM   0x80000000ull
+#define DATA  0x80100000ull
+#define TRAP  0x80003000ull /* mtvec: "j ." */
 #define STRAP 0x80003100ull /* stvec: "j ." */
 
-enum { ZERO, RA, SP, GP, TP, T0, T1, T2, S0, S1, A0, A1, A2, A3, A4, A5, A6, A7,
-       S2, S3, S4, S5, S6, S7, S8, S9, S10, S11, T3, T4, T5, T6 };
+enum {
+    ZERO,
+    RA,
+    SP,
+    GP,
+    TP,
+    T0,
+    T1,
+    T2,
+    S0,
+    S1,
+    A0,
+    A1,
+    A2,
+    A3,
+    A4,
+    A5,
+    A6,
+    A7,
+    S2,
+    S3,
+    S4,
+    S5,
+    S6,
+    S7,
+    S8,
+    S9,
+    S10,
+    S11,
+    T3,
+    T4,
+    T5,
+    T6
+};
 
 /* ---- encoders ---- */
 static uint32_t r_(unsigned f7, unsigned rs2, unsigned rs1, unsigned f3, unsigned rd, unsigned op)
@@ -55,65 +87,65 @@ static uint32_t j_(int32_t imm, unsigned rd)
     return ((u >> 20) & 1) << 31 | ((u >> 1) & 0x3ff) << 21 | ((u >> 11) & 1) << 20 |
            ((u >> 12) & 0xff) << 12 | rd << 7 | 0x6f;
 }
-#define ADDI(rd, rs, imm) i_(imm, rs, 0, rd, 0x13)
-#define ADDIW(rd, rs, imm) i_(imm, rs, 0, rd, 0x1b)
-#define SLLIW(rd, rs, sh) i_(sh, rs, 1, rd, 0x1b)
-#define SRAIW(rd, rs, sh) i_(0x400 | (sh), rs, 5, rd, 0x1b)
-#define LUI(rd, imm20) ((uint32_t)(imm20) << 12 | (rd) << 7 | 0x37)
-#define AUIPC(rd, imm20) ((uint32_t)(imm20) << 12 | (rd) << 7 | 0x17)
-#define ADD(rd, a, b) r_(0, b, a, 0, rd, 0x33)
-#define SUB(rd, a, b) r_(0x20, b, a, 0, rd, 0x33)
-#define SLL(rd, a, b) r_(0, b, a, 1, rd, 0x33)
-#define SRA(rd, a, b) r_(0x20, b, a, 5, rd, 0x33)
-#define SLLW(rd, a, b) r_(0, b, a, 1, rd, 0x3b)
-#define SRLW(rd, a, b) r_(0, b, a, 5, rd, 0x3b)
-#define SRAW(rd, a, b) r_(0x20, b, a, 5, rd, 0x3b)
-#define ADDW(rd, a, b) r_(0, b, a, 0, rd, 0x3b)
-#define MUL(rd, a, b) r_(1, b, a, 0, rd, 0x33)
-#define MULH(rd, a, b) r_(1, b, a, 1, rd, 0x33)
-#define MULHSU(rd, a, b) r_(1, b, a, 2, rd, 0x33)
-#define MULHU(rd, a, b) r_(1, b, a, 3, rd, 0x33)
-#define DIV(rd, a, b) r_(1, b, a, 4, rd, 0x33)
-#define DIVU(rd, a, b) r_(1, b, a, 5, rd, 0x33)
-#define REM(rd, a, b) r_(1, b, a, 6, rd, 0x33)
-#define REMU(rd, a, b) r_(1, b, a, 7, rd, 0x33)
-#define MULW(rd, a, b) r_(1, b, a, 0, rd, 0x3b)
-#define DIVW(rd, a, b) r_(1, b, a, 4, rd, 0x3b)
-#define DIVUW(rd, a, b) r_(1, b, a, 5, rd, 0x3b)
-#define REMW(rd, a, b) r_(1, b, a, 6, rd, 0x3b)
-#define REMUW(rd, a, b) r_(1, b, a, 7, rd, 0x3b)
-#define LD(rd, rs, imm) i_(imm, rs, 3, rd, 0x03)
-#define LW(rd, rs, imm) i_(imm, rs, 2, rd, 0x03)
-#define LBU(rd, rs, imm) i_(imm, rs, 4, rd, 0x03)
-#define SD(rs2, rs1, imm) s_(imm, rs2, rs1, 3, 0x23)
-#define SW(rs2, rs1, imm) s_(imm, rs2, rs1, 2, 0x23)
-#define JAL(rd, imm) j_(imm, rd)
-#define JALR(rd, rs, imm) i_(imm, rs, 0, rd, 0x67)
-#define BNE(a, b, imm) b_(imm, b, a, 1)
-#define CSRRW(rd, csr, rs) i_(csr, rs, 1, rd, 0x73)
-#define CSRRS(rd, csr, rs) i_(csr, rs, 2, rd, 0x73)
-#define CSRRSI(rd, csr, u) i_(csr, u, 6, rd, 0x73)
+#define ADDI(rd, rs, imm)        i_(imm, rs, 0, rd, 0x13)
+#define ADDIW(rd, rs, imm)       i_(imm, rs, 0, rd, 0x1b)
+#define SLLIW(rd, rs, sh)        i_(sh, rs, 1, rd, 0x1b)
+#define SRAIW(rd, rs, sh)        i_(0x400 | (sh), rs, 5, rd, 0x1b)
+#define LUI(rd, imm20)           ((uint32_t)(imm20) << 12 | (rd) << 7 | 0x37)
+#define AUIPC(rd, imm20)         ((uint32_t)(imm20) << 12 | (rd) << 7 | 0x17)
+#define ADD(rd, a, b)            r_(0, b, a, 0, rd, 0x33)
+#define SUB(rd, a, b)            r_(0x20, b, a, 0, rd, 0x33)
+#define SLL(rd, a, b)            r_(0, b, a, 1, rd, 0x33)
+#define SRA(rd, a, b)            r_(0x20, b, a, 5, rd, 0x33)
+#define SLLW(rd, a, b)           r_(0, b, a, 1, rd, 0x3b)
+#define SRLW(rd, a, b)           r_(0, b, a, 5, rd, 0x3b)
+#define SRAW(rd, a, b)           r_(0x20, b, a, 5, rd, 0x3b)
+#define ADDW(rd, a, b)           r_(0, b, a, 0, rd, 0x3b)
+#define MUL(rd, a, b)            r_(1, b, a, 0, rd, 0x33)
+#define MULH(rd, a, b)           r_(1, b, a, 1, rd, 0x33)
+#define MULHSU(rd, a, b)         r_(1, b, a, 2, rd, 0x33)
+#define MULHU(rd, a, b)          r_(1, b, a, 3, rd, 0x33)
+#define DIV(rd, a, b)            r_(1, b, a, 4, rd, 0x33)
+#define DIVU(rd, a, b)           r_(1, b, a, 5, rd, 0x33)
+#define REM(rd, a, b)            r_(1, b, a, 6, rd, 0x33)
+#define REMU(rd, a, b)           r_(1, b, a, 7, rd, 0x33)
+#define MULW(rd, a, b)           r_(1, b, a, 0, rd, 0x3b)
+#define DIVW(rd, a, b)           r_(1, b, a, 4, rd, 0x3b)
+#define DIVUW(rd, a, b)          r_(1, b, a, 5, rd, 0x3b)
+#define REMW(rd, a, b)           r_(1, b, a, 6, rd, 0x3b)
+#define REMUW(rd, a, b)          r_(1, b, a, 7, rd, 0x3b)
+#define LD(rd, rs, imm)          i_(imm, rs, 3, rd, 0x03)
+#define LW(rd, rs, imm)          i_(imm, rs, 2, rd, 0x03)
+#define LBU(rd, rs, imm)         i_(imm, rs, 4, rd, 0x03)
+#define SD(rs2, rs1, imm)        s_(imm, rs2, rs1, 3, 0x23)
+#define SW(rs2, rs1, imm)        s_(imm, rs2, rs1, 2, 0x23)
+#define JAL(rd, imm)             j_(imm, rd)
+#define JALR(rd, rs, imm)        i_(imm, rs, 0, rd, 0x67)
+#define BNE(a, b, imm)           b_(imm, b, a, 1)
+#define CSRRW(rd, csr, rs)       i_(csr, rs, 1, rd, 0x73)
+#define CSRRS(rd, csr, rs)       i_(csr, rs, 2, rd, 0x73)
+#define CSRRSI(rd, csr, u)       i_(csr, u, 6, rd, 0x73)
 #define AMO(f5, w, rd, rs1, rs2) r_((f5) << 2, rs2, rs1, (w) ? 2 : 3, rd, 0x2f)
-#define LR_D(rd, rs1) AMO(2, 0, rd, rs1, 0)
-#define LR_W(rd, rs1) AMO(2, 1, rd, rs1, 0)
-#define SC_D(rd, rs1, rs2) AMO(3, 0, rd, rs1, rs2)
-#define SC_W(rd, rs1, rs2) AMO(3, 1, rd, rs1, rs2)
-#define ECALL 0x00000073u
-#define EBREAK 0x00100073u
-#define MRET 0x30200073u
-#define SRET 0x10200073u
-#define WFI 0x10500073u
-#define FENCE_I 0x0000100fu
-#define JSELF 0x0000006fu /* j . */
+#define LR_D(rd, rs1)            AMO(2, 0, rd, rs1, 0)
+#define LR_W(rd, rs1)            AMO(2, 1, rd, rs1, 0)
+#define SC_D(rd, rs1, rs2)       AMO(3, 0, rd, rs1, rs2)
+#define SC_W(rd, rs1, rs2)       AMO(3, 1, rd, rs1, rs2)
+#define ECALL                    0x00000073u
+#define EBREAK                   0x00100073u
+#define MRET                     0x30200073u
+#define SRET                     0x10200073u
+#define WFI                      0x10500073u
+#define FENCE_I                  0x0000100fu
+#define JSELF                    0x0000006fu /* j . */
 /* F/D */
-#define FCVT_D_L(fd, rs) r_(0x69, 2, rs, 7, fd, 0x53)
-#define FCVT_L_D(rd, fs) r_(0x61, 2, fs, 1, rd, 0x53) /* rtz */
-#define FADD_D(fd, a, b) r_(0x01, b, a, 7, fd, 0x53)
-#define FDIV_D(fd, a, b) r_(0x0d, b, a, 7, fd, 0x53)
-#define FMV_X_D(rd, fs) r_(0x71, 0, fs, 0, rd, 0x53)
-#define FMV_W_X(fd, rs) r_(0x78, 0, rs, 0, fd, 0x53)
+#define FCVT_D_L(fd, rs)   r_(0x69, 2, rs, 7, fd, 0x53)
+#define FCVT_L_D(rd, fs)   r_(0x61, 2, fs, 1, rd, 0x53) /* rtz */
+#define FADD_D(fd, a, b)   r_(0x01, b, a, 7, fd, 0x53)
+#define FDIV_D(fd, a, b)   r_(0x0d, b, a, 7, fd, 0x53)
+#define FMV_X_D(rd, fs)    r_(0x71, 0, fs, 0, rd, 0x53)
+#define FMV_W_X(fd, rs)    r_(0x78, 0, rs, 0, fd, 0x53)
 #define FSGNJN_D(fd, a, b) r_(0x11, b, a, 1, fd, 0x53)
-#define FADD_S(fd, a, b) r_(0x00, b, a, 7, fd, 0x53)
+#define FADD_S(fd, a, b)   r_(0x00, b, a, 7, fd, 0x53)
 
 typedef struct env {
     bus_t *bus;
@@ -154,8 +186,14 @@ static void put(env *e, uint64_t pa, const void *src, size_t n)
     bus_note_write(e->bus, pa, n);
 }
 
-static void put32(env *e, uint64_t pa, uint32_t w) { put(e, pa, &w, 4); }
-static void put64(env *e, uint64_t pa, uint64_t w) { put(e, pa, &w, 8); }
+static void put32(env *e, uint64_t pa, uint32_t w)
+{
+    put(e, pa, &w, 4);
+}
+static void put64(env *e, uint64_t pa, uint64_t w)
+{
+    put(e, pa, &w, 8);
+}
 static uint64_t get64(env *e, uint64_t pa)
 {
     uint64_t v;
@@ -165,13 +203,14 @@ static uint64_t get64(env *e, uint64_t pa)
 
 static void prog(env *e, uint64_t at, const uint32_t *w, size_t n)
 {
-    for (size_t i = 0; i < n; i++) put32(e, at + 4 * i, w[i]);
+    for (size_t i = 0; i < n; i++)
+        put32(e, at + 4 * i, w[i]);
 }
 
-#define PROG(e, ...)                                                         \
-    do {                                                                     \
-        const uint32_t w_[] = {__VA_ARGS__};                                 \
-        prog(e, RAM, w_, sizeof(w_) / sizeof(w_[0]));                        \
+#define PROG(e, ...)                                                                               \
+    do {                                                                                           \
+        const uint32_t w_[] = {__VA_ARGS__};                                                       \
+        prog(e, RAM, w_, sizeof(w_) / sizeof(w_[0]));                                              \
     } while (0)
 
 static uint64_t csr(env *e, unsigned n)
@@ -223,10 +262,10 @@ static void test_hart__div_edge_cases(void **state)
          REMW(S4, A0, ZERO), REMUW(S5, A0, ZERO), DIVW(S6, S1, S0), REMW(S7, S1, S0),
          MULH(S8, A1, S0), MULHU(S9, S0, S0), MULHSU(S10, S0, S0), MULW(S11, A0, A0),
          DIV(T3, T4, T5), REM(T6, T4, T5));
-    hart_set_reg(e->h, A0, 0x80000007ull);          /* low word negative */
-    hart_set_reg(e->h, A1, 0x8000000000000000ull);  /* INT64_MIN */
-    hart_set_reg(e->h, S0, UINT64_MAX);             /* -1 */
-    hart_set_reg(e->h, S1, 0xffffffff80000000ull);  /* INT32_MIN */
+    hart_set_reg(e->h, A0, 0x80000007ull);         /* low word negative */
+    hart_set_reg(e->h, A1, 0x8000000000000000ull); /* INT64_MIN */
+    hart_set_reg(e->h, S0, UINT64_MAX);            /* -1 */
+    hart_set_reg(e->h, S1, 0xffffffff80000000ull); /* INT32_MIN */
     hart_set_reg(e->h, T4, (uint64_t)-7);
     hart_set_reg(e->h, T5, 2);
     run(e, 18);
@@ -255,11 +294,11 @@ static void test_hart__shifts_and_w_forms(void **state)
 {
     (void)state;
     env *e = env_new(HART_EXT_DEFAULT);
-    PROG(e, SLL(A2, A0, A1), SRA(A3, S0, A1), SLLW(A4, A0, A1), SRLW(A5, S0, A1),
-         SRAW(A6, S0, A1), SLLIW(A7, A0, 31), SRAIW(S2, S0, 31), ADDW(S3, A0, A0),
-         ADDIW(S4, S1, 0), SLLW(S5, A0, S6));
+    PROG(e, SLL(A2, A0, A1), SRA(A3, S0, A1), SLLW(A4, A0, A1), SRLW(A5, S0, A1), SRAW(A6, S0, A1),
+         SLLIW(A7, A0, 31), SRAIW(S2, S0, 31), ADDW(S3, A0, A0), ADDIW(S4, S1, 0),
+         SLLW(S5, A0, S6));
     hart_set_reg(e->h, A0, 1);
-    hart_set_reg(e->h, A1, 63 | 64);       /* 64-bit: 63; W forms: 31 */
+    hart_set_reg(e->h, A1, 63 | 64); /* 64-bit: 63; W forms: 31 */
     hart_set_reg(e->h, S0, 0x8000000080000000ull);
     hart_set_reg(e->h, S1, 0x00000000ffffffffull);
     hart_set_reg(e->h, S6, 32); /* W shift by 32 = by 0 */
@@ -278,11 +317,10 @@ static void test_hart__shifts_and_w_forms(void **state)
 }
 
 static const uint16_t cprog[] = {
-    0x0808, 0x414c, 0x6110, 0x56ed, 0x068d, 0x2681, 0x7705, 0x87b2, 0x9381, 0x9671, 0x0792,
-    0x9bc1, 0x8f91, 0x8db5, 0x8f51, 0x8efd, 0x9db5, 0x9d91, 0xe51c, 0xc54c, 0x6462, 0x44f2,
-    0xf022, 0xd426, 0x7139, 0x2108, 0xa908, 0x25c6, 0xb4ae, 0xa011, 0x4805, 0xc101, 0xe111,
-    0x4809, 0x489d, 0x0297, 0x0000, 0x02a1, 0x9282, 0x8306, 0x0397, 0x0000, 0x03a1, 0x8382,
-    0x952e, 0x9002,
+    0x0808, 0x414c, 0x6110, 0x56ed, 0x068d, 0x2681, 0x7705, 0x87b2, 0x9381, 0x9671, 0x0792, 0x9bc1,
+    0x8f91, 0x8db5, 0x8f51, 0x8efd, 0x9db5, 0x9d91, 0xe51c, 0xc54c, 0x6462, 0x44f2, 0xf022, 0xd426,
+    0x7139, 0x2108, 0xa908, 0x25c6, 0xb4ae, 0xa011, 0x4805, 0xc101, 0xe111, 0x4809, 0x489d, 0x0297,
+    0x0000, 0x02a1, 0x9282, 0x8306, 0x0397, 0x0000, 0x03a1, 0x8382, 0x952e, 0x9002,
 };
 
 static void test_hart__compressed_forms(void **state)
@@ -342,10 +380,11 @@ static void test_hart__illegal_encodings(void **state)
     for (size_t i = 0; i < sizeof(rc) / sizeof(rc[0]); i++)
         expect_illegal(HART_EXT_DEFAULT, &rc[i], 2, rc[i]);
     /* 32-bit: all ones, bad funct7 on OP, bad shift, f3=4 SYSTEM, JALR f3 */
-    const uint32_t r32[] = {0xffffffffu, r_(0x10, 1, 2, 0, 3, 0x33),
-                                   i_(0x800, 1, 1, 3, 0x13), 0x00004073u, i_(0, 1, 1, 1, 0x67),
-                                   LR_D(1, 2) | (3u << 20), MUL(1, 2, 3) & ~0u};
-    for (size_t i = 0; i < 6; i++) expect_illegal(HART_EXT_DEFAULT, &r32[i], 4, r32[i]);
+    const uint32_t r32[] = {0xffffffffu,       r_(0x10, 1, 2, 0, 3, 0x33), i_(0x800, 1, 1, 3, 0x13),
+                            0x00004073u,       i_(0, 1, 1, 1, 0x67),       LR_D(1, 2) | (3u << 20),
+                            MUL(1, 2, 3) & ~0u};
+    for (size_t i = 0; i < 6; i++)
+        expect_illegal(HART_EXT_DEFAULT, &r32[i], 4, r32[i]);
     /* disabled extensions */
     uint32_t mul = MUL(1, 2, 3);
     expect_illegal(HART_EXT_DEFAULT & ~HART_EXT_M, &mul, 4, mul);
@@ -428,7 +467,8 @@ static void test_hart__misaligned_emulated(void **state)
     env *e = env_new(HART_EXT_DEFAULT);
     PROG(e, LD(A0, T0, 1), LD(A1, T1, 0), SD(T2, T1, 0), LW(A2, T1, 2));
     uint8_t bytes[16];
-    for (int i = 0; i < 16; i++) bytes[i] = (uint8_t)(0x10 + i);
+    for (int i = 0; i < 16; i++)
+        bytes[i] = (uint8_t)(0x10 + i);
     put(e, DATA, bytes, 16);
     put(e, DATA + 0xff8, bytes, 16);
     hart_set_reg(e->h, T0, DATA);
@@ -638,15 +678,15 @@ static void test_hart__sstc(void **state)
 }
 
 /* page tables: root 0x80200000 */
-#define PT0 0x80200000ull
+#define PT0         0x80200000ull
 #define PTE(pa, fl) ((((pa) >> 12) << 10) | (fl))
-#define V 1
-#define R_ 2
-#define W_ 4
-#define X_ 8
-#define U_ 0x10
-#define A_ 0x40
-#define D_ 0x80
+#define V           1
+#define R_          2
+#define W_          4
+#define X_          8
+#define U_          0x10
+#define A_          0x40
+#define D_          0x80
 
 static void mmu_case(bool sv48)
 {
@@ -718,6 +758,117 @@ static void test_hart__sv48(void **state)
 {
     (void)state;
     mmu_case(true);
+}
+
+static void test_hart__mmu_permissions(void **state)
+{
+    (void)state;
+    env *e = env_new(HART_EXT_DEFAULT);
+    uint64_t root = PT0, l1 = 0x80201000ull, l0 = 0x80202000ull;
+    put64(e, root + 2 * 8, PTE(RAM, V | R_ | W_ | X_ | A_ | D_));
+    put64(e, root, PTE(l1, V));
+    put64(e, root + 3 * 8, PTE(0x80200000ull, V | R_ | A_)); /* misaligned 1 GiB page */
+    put64(e, l1, PTE(l0, V));
+    put64(e, l0 + 0x10 * 8, PTE(0x80300000ull, V | R_ | U_ | A_));           /* user page */
+    put64(e, l0 + 0x11 * 8, PTE(0x80301000ull, V | X_ | A_));                /* execute-only */
+    put64(e, l0 + 0x12 * 8, PTE(0x80302000ull, V | R_ | A_) | (1ull << 61)); /* PBMT set */
+    put64(e, 0x80300000ull, 11);
+    put64(e, 0x80301000ull, 22);
+    PROG(e, MRET, LD(A0, T0, 0));
+    e->h->st.satp = (8ull << 60) | (root >> 12);
+    struct {
+        uint64_t va, sstatus;
+        unsigned cause;
+        uint64_t val;
+    } cases[] = {
+        {0x10000, 0, EXC_LPF, 0},         /* U page, SUM=0 */
+        {0x10000, MS_SUM, 0, 11},         /* U page, SUM=1 */
+        {0x11000, 0, EXC_LPF, 0},         /* X-only, MXR=0 */
+        {0x11000, MS_MXR, 0, 22},         /* X-only, MXR=1 */
+        {0x12000, 0, EXC_LPF, 0},         /* reserved PBMT bits */
+        {0xc0000000ull, 0, EXC_LPF, 0},   /* misaligned superpage */
+        {0x4000000000ull, 0, EXC_LPF, 0}, /* not sign-extended from bit 38 */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        e->h->st.priv = HART_PRIV_M;
+        e->h->st.mstatus = (e->h->st.mstatus & ~(MS_SUM | MS_MXR | MS_MPP)) | cases[i].sstatus |
+                           (1ull << MS_MPP_SHIFT);
+        hart_mode_changed(e->h);
+        hart_tlb_flush(e->h);
+        e->h->st.mepc = RAM + 4;
+        e->h->st.mcause = 0;
+        hart_set_reg(e->h, T0, cases[i].va);
+        hart_set_reg(e->h, A0, 0);
+        hart_set_pc(e->h, RAM);
+        run(e, 2);
+        assert_int_equal(csr(e, 0x342), cases[i].cause);
+        if (cases[i].cause)
+            assert_int_equal(csr(e, 0x343), cases[i].va);
+        else
+            assert_int_equal(X(A0), cases[i].val);
+    }
+    env_free(e);
+}
+
+static void two_listener(void *ctx, uint64_t pa)
+{
+    hart_t **hs = ctx;
+    hart_code_written(hs[0], pa);
+    hart_code_written(hs[1], pa);
+}
+
+static void test_hart__code_written_by_other_hart(void **state)
+{
+    (void)state;
+    bus_t *bus;
+    hart_t *hs[2];
+    assert_int_equal(bus_new(&bus), MC_OK);
+    assert_int_equal(bus_add_ram(bus, RAM, 1u << 20), MC_OK);
+    hart_config ca = {.hartid = 0, .ext = HART_EXT_DEFAULT, .reset_pc = RAM};
+    hart_config cb = {.hartid = 1, .ext = HART_EXT_DEFAULT, .reset_pc = RAM + 0x2000};
+    assert_int_equal(hart_new(&hs[0], bus, &ca), MC_OK);
+    assert_int_equal(hart_new(&hs[1], bus, &cb), MC_OK);
+    bus_set_code_listener(bus, two_listener, hs);
+    const uint32_t a[] = {ADDI(A0, A0, 1), JAL(ZERO, -4)};
+    const uint32_t b[] = {SW(ZERO, T0, 0x400), SW(T1, T0, 0), JSELF};
+    memcpy(bus_ram_ptr(bus, RAM, sizeof(a), true), a, sizeof(a));
+    memcpy(bus_ram_ptr(bus, RAM + 0x2000, sizeof(b), true), b, sizeof(b));
+    hart_set_reg(hs[1], T0, RAM);
+    hart_set_reg(hs[1], T1, ADDI(A0, A0, 100));
+    assert_int_equal(hart_run(hs[0], 10, 0), 10);
+    assert_int_equal(hart_reg(hs[0], A0), 5);
+    assert_int_equal(hart_run(hs[1], 1, 0), 1);   /* B gets a write TLB entry */
+    assert_int_equal(hart_run(hs[0], 10, 0), 10); /* A decodes the page again */
+    assert_int_equal(hart_reg(hs[0], A0), 10);
+    assert_int_equal(hart_run(hs[1], 1, 0), 1); /* B patches A's loop */
+    assert_int_equal(hart_run(hs[0], 1, 0), 1);
+    assert_int_equal(hart_reg(hs[0], A0), 110);
+    hart_free(hs[0]);
+    hart_free(hs[1]);
+    bus_free(bus);
+}
+
+static void test_hart__mprv(void **state)
+{
+    (void)state;
+    env *e = env_new(HART_EXT_DEFAULT);
+    uint64_t root = PT0, l1 = 0x80201000ull, l0 = 0x80202000ull;
+    put64(e, root + 2 * 8, PTE(RAM, V | R_ | W_ | X_ | A_ | D_));
+    put64(e, root, PTE(l1, V));
+    put64(e, l1, PTE(l0, V));
+    put64(e, l0 + 0x10 * 8, PTE(0x80300000ull, V | R_ | W_ | A_ | D_));
+    put64(e, 0x80300000ull, 33);
+    PROG(e, LD(A0, T0, 0), MRET);
+    e->h->st.satp = (8ull << 60) | (root >> 12);
+    e->h->st.mstatus |= MS_MPRV | (1ull << MS_MPP_SHIFT);
+    hart_mode_changed(e->h);
+    hart_set_reg(e->h, T0, 0x10000);
+    e->h->st.mepc = RAM + 8;
+    run(e, 2); /* M-mode load translated as S; mret to S clears MPRV */
+    assert_int_equal(X(A0), 33);
+    assert_int_equal(csr(e, 0x300) & MS_MPRV, 0);
+    assert_int_equal(hart_priv(e->h), HART_PRIV_S);
+    env_free(e);
 }
 
 static void test_hart__pmp(void **state)
@@ -849,6 +1000,9 @@ int main(void)
         cmocka_unit_test(test_hart__sstc),
         cmocka_unit_test(test_hart__sv39),
         cmocka_unit_test(test_hart__sv48),
+        cmocka_unit_test(test_hart__mmu_permissions),
+        cmocka_unit_test(test_hart__code_written_by_other_hart),
+        cmocka_unit_test(test_hart__mprv),
         cmocka_unit_test(test_hart__pmp),
         cmocka_unit_test(test_hart__fp_smoke),
         cmocka_unit_test(test_hart__snapshot_roundtrip),

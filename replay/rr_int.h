@@ -1,0 +1,127 @@
+/*
+ * rr_int.h - private interface of the record/replay layer: the open file,
+ * the input log entries, the replay host and the SQLite and LZ4 helpers
+ * shared by rr_db.c, rr_record.c, rr_replay.c and rr_verify.c.
+ */
+#ifndef MACHINA_RR_INT_H
+#define MACHINA_RR_INT_H
+
+#include <sqlite3.h>
+#include <stdarg.h>
+
+#include "rr.h"
+
+/* One logged input. */
+typedef struct rr_input_ent {
+    uint64_t steps, vtime;
+    unsigned hart;
+    rr_source src;
+    uint64_t value;
+} rr_input_ent;
+
+/*
+ * The one gate for host input (DESIGN.md section 4), shared by the
+ * recorder and the replayer. Recording: logs (point, src, live) when live
+ * differs from def and returns live. Replaying: returns the next logged
+ * value when it was logged at this point for this source, else def; a
+ * logged input whose point has passed is a divergence.
+ */
+typedef struct rr_io {
+    bool replay;
+    board_t *b;
+    /* recording */
+    sqlite3_stmt *ins;
+    uint64_t nlogged;
+    int err; /* first SQLite failure */
+    /* replaying */
+    const rr_input_ent *log;
+    size_t n, next;
+    uint64_t perturb; /* index of the input to flip, UINT64_MAX: none */
+    bool perturb_on;
+    bool diverged;
+    char why[512];
+} rr_io;
+
+uint64_t rr_input(rr_io *io, rr_source src, uint64_t live, uint64_t def);
+/* Replay: the value rr_input would return, without taking it. */
+uint64_t rr_input_peek(const rr_io *io, rr_source src, uint64_t def);
+/* Replay: true (and io->diverged) when a logged input before point
+ * (steps, vtime) was not taken. */
+bool rr_input_overdue(rr_io *io, uint64_t steps, uint64_t vtime);
+/* Replay: true when an input is logged at exactly this point. */
+bool rr_input_pending_at(const rr_io *io, uint64_t steps, uint64_t vtime);
+
+struct rr_file {
+    sqlite3 *db;
+    char *path;
+    rr_info info;
+    rr_ckpt_info *ck; /* every checkpoint, by seq */
+    size_t nck;
+};
+
+/* ---- rr_db.c ---------------------------------------------------------------- */
+
+/* err helpers: format a one-line reason, return rc. */
+int rr_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* MC_EDB with sqlite's message. */
+int rr_dbfail(sqlite3 *db, char *err, size_t errlen, const char *what);
+
+/* Creates a new recording file with the schema, WAL mode. */
+int rr_db_create(sqlite3 **out, const char *path, char *err, size_t errlen);
+int rr_db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
+int rr_meta_put(sqlite3 *db, const char *key, const char *value);
+int rr_meta_putu(sqlite3 *db, const char *key, uint64_t value);
+/* Stores an image: SHA-256 of data, LZ4 frame of it. */
+int rr_db_put_image(sqlite3 *db, const char *name, const void *data, size_t size);
+
+/* LZ4 frame with block and content checksums: new malloc'd *out. */
+int rr_lz4_pack(const void *src, size_t len, uint8_t **out, size_t *outlen);
+/* Unpacks exactly rawlen bytes (MC_ECORRUPT on any mismatch). */
+int rr_lz4_unpack(const void *src, size_t len, size_t rawlen, uint8_t **out);
+
+/* Loads the inputs with seq in [from, to) into a new array. */
+int rr_load_inputs(rr_file *f, uint64_t from, uint64_t to, rr_input_ent **out, size_t *n, char *err,
+                   size_t errlen);
+/* Reads and unpacks checkpoint seq's snapshot. */
+int rr_load_checkpoint(rr_file *f, uint64_t seq, uint8_t **buf, size_t *len, char *err,
+                       size_t errlen);
+/* The stored UART TX bytes [0, upto) (upto UINT64_MAX: all). */
+int rr_load_uart(rr_file *f, uint64_t upto, uint8_t **buf, size_t *len, char *err, size_t errlen);
+
+void rr_sha256_hex(const void *data, size_t len, char out[65]);
+const char *rr_source_name(rr_source s);
+
+/* ---- rr_replay.c ------------------------------------------------------------ */
+
+/* Replay options used by verify. */
+typedef struct rr_replay_mode {
+    bool check_hashes; /* compare checkpoint hashes while running */
+    bool perturb;      /* honour MACHINA_RR_PERTURB */
+} rr_replay_mode;
+
+void rr_replay_set_mode(rr_replay *rp, const rr_replay_mode *m);
+/* Restores checkpoint seq (its chain from the last full one) into the
+ * board and checks its hash; positions the input and UART cursors. */
+int rr_replay_restore(rr_replay *rp, uint64_t seq, char *err, size_t errlen);
+/* Resets the board to its power-on state (what checkpoint 0 holds). */
+int rr_replay_fresh(rr_replay *rp, char *err, size_t errlen);
+/* Where rr_replay_run stops: exactly `steps` steps, the first round
+ * boundary at or after `ns`, right after checkpoint `ck`; all UINT64_MAX:
+ * the recorded end. Never past the end. */
+typedef struct rr_target {
+    uint64_t steps, ns, ck;
+} rr_target;
+/* Runs from the current position to t under the recording's limits.
+ * Returns MC_OK, or MC_EDIVERGE with the reason in rr_replay_divergence. */
+int rr_replay_run(rr_replay *rp, const rr_target *t, board_outcome *out);
+/* After a divergence: what happened, and where (or "" if none). */
+const char *rr_replay_divergence(const rr_replay *rp, uint64_t *ck_seq);
+/* The index of the input the perturbation changed (UINT64_MAX: none). */
+uint64_t rr_replay_perturbed(const rr_replay *rp, rr_input_ent *ent);
+/* UART TX captured since the last restore, and its offset. */
+const uint8_t *rr_replay_tx(const rr_replay *rp, size_t *len, uint64_t *off);
+/* Checkpoints matched since the last restore or fresh start. */
+uint64_t rr_replay_checked(const rr_replay *rp);
+
+#endif
