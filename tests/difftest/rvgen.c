@@ -537,7 +537,7 @@ static void put(buf *b, uint32_t w, unsigned len)
 static void put_la(buf *b, uint64_t pc, uint64_t target, unsigned rd)
 {
     int64_t off = (int64_t)(target - pc);
-    int64_t hi = (off + 0x800) >> 12, lo = off - (hi << 12);
+    int64_t hi = (off + 0x800) >> 12, lo = off - (int64_t)((uint64_t)hi << 12);
     put(b, enc_u((uint32_t)hi, rd, 0x17), 4);
     put(b, enc_i((int)lo, rd, 0, rd, 0x13), 4);
 }
