@@ -25,6 +25,7 @@
 
 #include "board.h"
 #include "cli_console.h"
+#include "cli_record.h"
 #include "hart.h"
 #include "loader.h"
 
@@ -40,6 +41,7 @@
 
 static const char usage_text[] =
     "usage: machina [run] [options]\n"
+    "       machina record -o RUN.mrr [options]\n"
     "\n"
     "Runs a deterministic RISC-V virt machine (as QEMU's -machine virt). With no\n"
     "-kernel it boots the corpus next to the program: corpus/Image with\n"
@@ -61,6 +63,8 @@ static const char usage_text[] =
     "                    id=X accepted); the file is read once, never written\n"
     "  -quantum N        steps per hart per round-robin turn (default 10000)\n"
     "  -dumpdtb FILE     write the device tree blob and exit\n"
+    "  -vmlinux FILE     the kernel's ELF with symbols, stored in a recording\n"
+    "                    (default with the corpus kernel: corpus/vmlinux)\n"
     "\n"
     "Run:\n"
     "  -max-time T       stop at virtual time T (3.2s, 250ms, 40us, 100ns) or\n"
@@ -87,10 +91,12 @@ static const char usage_text[] =
     "N'); 2 bad option or file; 3 every hart waits in WFI forever.\n";
 
 typedef struct opts {
-    const char *bios, *kernel, *initrd, *append, *drive, *dumpdtb, *cpu, *max_time, *script;
+    const char *bios, *kernel, *initrd, *append, *drive, *dumpdtb, *cpu, *max_time, *script,
+        *vmlinux;
     unsigned smp;
     uint64_t mem, quantum;
-    bool rt, no_rt, state_hash, stats;
+    bool rt, no_rt, state_hash, stats, record;
+    cli_record_opts rec; /* machina record */
 } opts;
 
 typedef struct image {
@@ -193,10 +199,12 @@ static int parse_drive(const char *spec, const char **file, char **owned)
 /* Options that take an argument, with their field. */
 static const char **arg_field(opts *o, const char *name)
 {
-    static const char *const names[] = {"bios",    "kernel", "initrd",   "append",       "drive",
-                                        "dumpdtb", "cpu",    "max-time", "serial-script"};
-    const char **fields[] = {&o->bios,    &o->kernel, &o->initrd,   &o->append, &o->drive,
-                             &o->dumpdtb, &o->cpu,    &o->max_time, &o->script};
+    static const char *const names[] = {"bios",     "kernel",        "initrd", "append",
+                                        "drive",    "dumpdtb",       "cpu",    "max-time",
+                                        "serial-script", "vmlinux"};
+    const char **fields[] = {&o->bios,    &o->kernel,   &o->initrd, &o->append,
+                             &o->drive,   &o->dumpdtb,  &o->cpu,    &o->max_time,
+                             &o->script,  &o->vmlinux};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcmp(name, names[i]) == 0) return fields[i];
     return NULL;
@@ -207,16 +215,28 @@ static int parse_args(int argc, char **argv, opts *o)
 {
     int i = 1;
     if (i < argc && argv[i][0] != '-') {
-        if (strcmp(argv[i], "run") != 0)
+        if (strcmp(argv[i], "record") == 0)
+            o->record = true;
+        else if (strcmp(argv[i], "run") != 0)
             return usage_error("unknown command '%s' (try --help)", argv[i]);
         i++;
     }
     for (; i < argc; i++) {
         const char *a = argv[i];
         if (a[0] != '-') return usage_error("unexpected argument '%s' (try --help)", a);
+        if (o->record) {
+            int n = cli_record_parse_opt(&o->rec, argc, argv, i);
+            if (n < 0) return EXIT_USAGE;
+            if (n > 0) {
+                i += n - 1;
+                continue;
+            }
+        }
         const char *name = a + 1 + (a[1] == '-');
         if (strcmp(name, "help") == 0 || strcmp(name, "h") == 0) {
             fputs(usage_text, stdout);
+            fputs("\n", stdout);
+            fputs(cli_record_usage, stdout);
             return -1;
         }
         if (strcmp(name, "version") == 0) {
@@ -345,6 +365,8 @@ static int report(const opts *o, const board_t *b, const board_outcome *out)
 int main(int argc, char **argv)
 {
     opts o = {.smp = 1, .mem = BOARD_DEFAULT_RAM, .quantum = BOARD_DEFAULT_QUANTUM};
+    cli_record *rec = NULL;
+    char vpath[PATH_MAX + 32];
     image bios = {0}, kernel = {0}, initrd = {0}, drive = {0};
     char *drive_spec = NULL;
     cli_console *con = NULL;
@@ -353,8 +375,11 @@ int main(int argc, char **argv)
     char kpath[PATH_MAX + 32], ipath[PATH_MAX + 32];
     int status = EXIT_USAGE;
 
+    cli_record_opts_default(&o.rec);
     int pr = parse_args(argc, argv, &o);
     if (pr) return pr < 0 ? 0 : pr;
+    if (o.record && !o.rec.out_path && !o.dumpdtb)
+        return usage_error("record: -o RUN.mrr is required (try --help)");
     signal(SIGPIPE, SIG_IGN);
 
     board_config cfg;
@@ -386,6 +411,8 @@ int main(int argc, char **argv)
         if (!o.dumpdtb || file_exists(kpath)) o.kernel = kpath;
         if (!o.initrd && (!o.dumpdtb || file_exists(ipath)) && o.kernel) o.initrd = ipath;
         if (!o.append) o.append = DEFAULT_APPEND;
+        corpus_path(vpath, sizeof(vpath), "vmlinux");
+        if (o.record && !o.vmlinux && file_exists(vpath)) o.vmlinux = vpath;
         if (o.kernel && !file_exists(o.kernel)) {
             fprintf(stderr,
                     "machina: no -kernel given and the corpus kernel '%s' cannot be read: %s "
@@ -433,7 +460,19 @@ int main(int argc, char **argv)
         }
         cli_console_host(con, &host);
     }
-    int rc = board_new(&b, &cfg, o.dumpdtb ? NULL : &host, err, sizeof(err));
+    int rc;
+    if (o.record && !o.dumpdtb) {
+        o.rec.until_ns = until_ns;
+        o.rec.until_steps = until_steps;
+        o.rec.vmlinux = o.vmlinux;
+        o.rec.argc = argc;
+        o.rec.argv = argv;
+        if (cli_record_open(&rec, &cfg, &host, &o.rec) != 0) goto done;
+        b = cli_record_board(rec);
+        rc = 0;
+    } else {
+        rc = board_new(&b, &cfg, o.dumpdtb ? NULL : &host, err, sizeof(err));
+    }
     if (rc < 0) {
         /* "kernel: why" and "firmware: why" name the option and file */
         const char *why = *err ? err : mc_strerror(rc);
@@ -454,7 +493,12 @@ int main(int argc, char **argv)
     board_outcome out;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if ((rc = board_run(b, until_ns, until_steps, &out)) < 0) {
+    if (rec) {
+        if (cli_record_run(rec, &out) != 0) {
+            status = 1;
+            goto done;
+        }
+    } else if ((rc = board_run(b, until_ns, until_steps, &out)) < 0) {
         fprintf(stderr, "machina: %s\n", mc_strerror(rc));
         status = 1;
         goto done;
@@ -474,7 +518,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "state-hash: %016llx\n", (unsigned long long)board_state_hash(b));
 done:
     cli_console_close(con);
-    board_free(b);
+    if (rec)
+        cli_record_close(rec); /* frees the board */
+    else
+        board_free(b);
     free(bios.data);
     free(kernel.data);
     free(initrd.data);
