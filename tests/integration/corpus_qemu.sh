@@ -9,8 +9,7 @@ command -v qemu-system-riscv64 >/dev/null || fail "qemu-system-riscv64 not insta
 
 run_wl() { # run_wl NAME SMP TIMEOUT: boot, run the workload, power off
     local name=$1 smp=$2 t=$3 rc=0
-    timeout "$t" bash -c "$(declare -f qemu_linux); C='$C' QEMU_CPU='$QEMU_CPU' FW_DYNAMIC='$FW_DYNAMIC' \
-        qemu_linux $smp machina.workload=$name" </dev/null >"$TMP/$name.out" 2>&1 || rc=$?
+    timeout "$t" bash -c "qemu_linux $smp machina.workload=$name" </dev/null >"$TMP/$name.out" 2>&1 || rc=$?
     echo "$name (smp $smp): exit $rc, $(grep -c '\[machina:' "$TMP/$name.out" || true) markers"
     return $rc
 }
@@ -38,7 +37,7 @@ expect_in "$TMP/race.out" "[machina:race] start"
     "send:ps" "expect:PID" "expect:[kthreadd]" \
     "send:cat /proc/cpuinfo | grep -c ^processor" "expect:2" \
     "send:poweroff -f" wait-exit \
-    -- bash -c "$(declare -f qemu_linux); C='$C' QEMU_CPU='$QEMU_CPU' FW_DYNAMIC='$FW_DYNAMIC' qemu_linux 2" \
+    -- bash -c "qemu_linux 2" \
     || fail "shell session under QEMU failed (status $?)"
 expect_in "$TMP/shell.out" "hello-42" "/init"
 echo "shell: ps, echo, cpuinfo and poweroff worked"
@@ -47,7 +46,7 @@ echo "shell: ps, echo, cpuinfo and poweroff worked"
 "$CONSOLE" --timeout 120 --log "$TMP/echo.out" \
     "expect:[machina:echo] start" "send:ping one" "expect:echo: ping one" "send:quit" \
     "expect:[machina:echo] done" wait-exit \
-    -- bash -c "$(declare -f qemu_linux); C='$C' QEMU_CPU='$QEMU_CPU' FW_DYNAMIC='$FW_DYNAMIC' qemu_linux 1 machina.workload=echo" \
+    -- bash -c "qemu_linux 1 machina.workload=echo" \
     || fail "echo workload under QEMU failed"
 echo "echo: round trip worked"
 echo "corpus_qemu: all passed"

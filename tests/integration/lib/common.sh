@@ -24,6 +24,10 @@ qemu_linux() {
         -bios "$FW_DYNAMIC" -kernel "$C/Image" -initrd "$C/initramfs.cpio" \
         -append "console=ttyS0 earlycon=sbi $*"
 }
+# Exported, so that `timeout`, console.py and other wrappers can run it:
+#   timeout 60 bash -c 'qemu_linux 2 machina.workload=x'
+export C QEMU_CPU FW_DYNAMIC
+export -f qemu_linux
 
 # expect_in FILE TEXT...: every TEXT must occur in FILE.
 expect_in() {
