@@ -31,6 +31,9 @@
 /* Defaults chosen from measurements (see rr_record.c). */
 #define RR_DEFAULT_CHECKPOINT_EVERY 20000000ull /* steps */
 #define RR_DEFAULT_FULL_EVERY       10u         /* every 10th checkpoint is full */
+/* ... and at least one per second of guest time, so that an idle guest's
+ * long stretches of time (few steps) are seekable quickly too. */
+#define RR_DEFAULT_CHECKPOINT_EVERY_NS 1000000000ull
 
 /* Sources of host input (input.source in the file). */
 typedef enum rr_source {
@@ -43,9 +46,11 @@ typedef enum rr_source {
 typedef struct rr_rec rr_rec;
 
 typedef struct rr_rec_opts {
-    uint64_t checkpoint_every; /* steps; 0: RR_DEFAULT_CHECKPOINT_EVERY */
-    unsigned full_every;       /* every n-th checkpoint is full; 0: default */
-    uint64_t until_ns;         /* the run's limits (-max-time); UINT64_MAX: none */
+    uint64_t checkpoint_every;    /* steps; 0: RR_DEFAULT_CHECKPOINT_EVERY */
+    unsigned full_every;          /* every n-th checkpoint is full; 0: default */
+    uint64_t checkpoint_every_ns; /* and after this much guest time; 0:
+                                     default, UINT64_MAX: by steps only */
+    uint64_t until_ns;            /* the run's limits (-max-time); UINT64_MAX: none */
     uint64_t until_steps;
     const char *emulator; /* "machina 0.1.0", kept in meta; may be NULL */
     const char *command;  /* the command line, kept in meta; may be NULL */
@@ -146,7 +151,12 @@ MC_MUST_CHECK int rr_parse_instant(const char *s, rr_instant *out);
  * t.steps instructions (the state right after step N retired), or to the
  * first round boundary at or after t.ns (an idle machine stops before a
  * time jump that would cross it), or to the recorded end; never past the
- * end. A replay that departs from the input log is MC_EDIVERGE. */
+ * end. A replay that departs from the input log is MC_EDIVERGE.
+ * MACHINA_RR_START=K in the environment (read by rr_replay_new, which
+ * fails with MC_EINVAL when there is no checkpoint K; machina-replay
+ * --from-checkpoint K sets it) makes every seek start from checkpoint K
+ * when that is earlier than the nearest one, as t->from_ck does: the
+ * answer must not depend on where the replay started. */
 MC_MUST_CHECK int rr_seek(rr_replay *rp, const rr_instant *t, char *err, size_t errlen);
 /* Formats the current position: "i:123456 (12.345678 ms)". */
 void rr_position(rr_replay *rp, char *buf, size_t len);
@@ -170,5 +180,12 @@ typedef struct rr_verify_result {
  * rr_verify.c). Returns MC_OK when it could run (res->ok says whether the
  * replay matched), else an error with err. progress may be NULL. */
 MC_MUST_CHECK int rr_verify(rr_file *f, rr_verify_result *res, char *err, size_t errlen);
+/* Replays every segment from its own restored checkpoint (not from the
+ * run before it) and compares the hash it reaches at the next checkpoint
+ * (the last segment: at the end) with the recorded one; res as for
+ * rr_verify (checked counts segments; diverged_at names the checkpoint
+ * the failing segment should have reached, the checkpoint count for the
+ * end). */
+MC_MUST_CHECK int rr_verify_segments(rr_file *f, rr_verify_result *res, char *err, size_t errlen);
 
 #endif

@@ -15,7 +15,9 @@
  *     harts, ram_size (bytes), ext (HART_EXT_* bits), quantum (steps per
  *     hart per round), ns_per_step, cmdline (kernel command line; absent
  *     when none), until_ns and until_steps (the run's limits,
- *     18446744073709551615 = none), checkpoint_every (steps), full_every
+ *     18446744073709551615 = none), checkpoint_every (steps),
+ *     checkpoint_every_ns (guest ns; informational, readers may lack it),
+ *     full_every
  *     end_icount, end_vtime_ns, end_stop (board_stop), end_code,
  *     end_state_hash (16 hex digits): written when the run ended normally;
  *     without them the recording ends at its last checkpoint.
@@ -193,15 +195,11 @@ int rr_lz4_pack(const void *src, size_t len, uint8_t **out, size_t *outlen)
     return MC_OK;
 }
 
-int rr_lz4_unpack(const void *src, size_t len, size_t rawlen, uint8_t **out)
+/* Unpacks exactly rawlen bytes into p (which holds at least rawlen). */
+static int lz4_unpack_to(const void *src, size_t len, size_t rawlen, uint8_t *p)
 {
     LZ4F_dctx *dc;
     if (LZ4F_isError(LZ4F_createDecompressionContext(&dc, LZ4F_VERSION))) return MC_ENOMEM;
-    uint8_t *p = malloc(rawlen ? rawlen : 1);
-    if (!p) {
-        LZ4F_freeDecompressionContext(dc);
-        return MC_ENOMEM;
-    }
     size_t in = 0, produced = 0, r = 1;
     while (in < len) {
         size_t sn = len - in, dn = rawlen - produced;
@@ -213,9 +211,18 @@ int rr_lz4_unpack(const void *src, size_t len, size_t rawlen, uint8_t **out)
         if (sn == 0 && dn == 0) break; /* no progress: output full */
     }
     LZ4F_freeDecompressionContext(dc);
-    if (LZ4F_isError(r) || r != 0 || in != len || produced != rawlen) {
+    if (LZ4F_isError(r) || r != 0 || in != len || produced != rawlen) return MC_ECORRUPT;
+    return MC_OK;
+}
+
+int rr_lz4_unpack(const void *src, size_t len, size_t rawlen, uint8_t **out)
+{
+    uint8_t *p = malloc(rawlen ? rawlen : 1);
+    if (!p) return MC_ENOMEM;
+    int rc = lz4_unpack_to(src, len, rawlen, p);
+    if (rc < 0) {
         free(p);
-        return MC_ECORRUPT;
+        return rc;
     }
     *out = p;
     return MC_OK;
@@ -455,6 +462,27 @@ static int query_u64(sqlite3 *db, const char *sql, uint64_t *v)
     return rc;
 }
 
+/* A file cut short: SQLite reads missing pages as zeros, which may go
+ * unnoticed until a blob in them is read. Without a WAL (whose frames may
+ * hold pages the main file has not yet), the file must hold every page
+ * the database counts. */
+static int check_size(rr_file *f, const struct stat *sb, char *err, size_t errlen)
+{
+    char wal[4096];
+    struct stat ws;
+    snprintf(wal, sizeof(wal), "%s-wal", f->path);
+    if (stat(wal, &ws) == 0 && ws.st_size > 0) return MC_OK;
+    uint64_t pages, psize;
+    if (query_u64(f->db, "PRAGMA page_count", &pages) < 0 ||
+        query_u64(f->db, "PRAGMA page_size", &psize) < 0)
+        return MC_OK; /* read_meta says why */
+    if (pages && psize && pages > (uint64_t)sb->st_size / psize)
+        return rr_fail(err, errlen, MC_ECORRUPT,
+                       "the recording is truncated: %lld bytes, it should have %llu",
+                       (long long)sb->st_size, (unsigned long long)(pages * psize));
+    return MC_OK;
+}
+
 int rr_open(rr_file **out, const char *path, char *err, size_t errlen)
 {
     struct stat sb;
@@ -473,6 +501,7 @@ int rr_open(rr_file **out, const char *path, char *err, size_t errlen)
         goto fail;
     }
     sqlite3_busy_timeout(f->db, 2000);
+    if ((rc = check_size(f, &sb, err, errlen)) < 0) goto fail;
     if ((rc = read_meta(f, &m, err, errlen)) < 0) goto fail;
     if ((rc = fill_info(f, &m, err, errlen)) < 0) goto fail;
     if ((rc = load_checkpoints(f, err, errlen)) < 0) goto fail;
@@ -568,6 +597,12 @@ int rr_images(rr_file *f, rr_image_info **out, size_t *n, char *err, size_t errl
 
 int rr_image(rr_file *f, const char *name, uint8_t **data, size_t *size, char *err, size_t errlen)
 {
+    return rr_image_load(f, name, true, data, size, err, errlen);
+}
+
+int rr_image_load(rr_file *f, const char *name, bool check_sha, uint8_t **data, size_t *size,
+                  char *err, size_t errlen)
+{
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(f->db, "SELECT sha256, size, data FROM image WHERE name = ?", -1, &st,
                            NULL) != SQLITE_OK)
@@ -592,15 +627,17 @@ int rr_image(rr_file *f, const char *name, uint8_t **data, size_t *size, char *e
     else
         rc = rr_lz4_unpack(blob, (size_t)bl, (size_t)sz, &p);
     sqlite3_finalize(st);
-    if (rc == MC_OK) {
+    if (rc == MC_OK && check_sha) {
         rr_sha256_hex(p, (size_t)sz, got);
         if (strcmp(got, sha) != 0) rc = MC_ECORRUPT;
     }
     if (rc < 0) {
         free(p);
-        return rc == MC_ENOMEM ? rc
-                               : rr_fail(err, errlen, MC_ECORRUPT,
-                                         "image '%s' is corrupt (size or SHA-256 mismatch)", name);
+        return rc == MC_ENOMEM
+                   ? rc
+                   : rr_fail(err, errlen, MC_ECORRUPT,
+                             "image '%s' is corrupt (size, LZ4 checksum or SHA-256 mismatch)",
+                             name);
     }
     *data = p;
     *size = (size_t)sz;
@@ -662,6 +699,19 @@ int rr_load_inputs(rr_file *f, uint64_t from, uint64_t to, rr_input_ent **out, s
 int rr_load_checkpoint(rr_file *f, uint64_t seq, uint8_t **buf, size_t *len, char *err,
                        size_t errlen)
 {
+    size_t cap = 0;
+    *buf = NULL;
+    int rc = rr_load_checkpoint_into(f, seq, buf, &cap, len, err, errlen);
+    if (rc < 0) {
+        free(*buf);
+        *buf = NULL;
+    }
+    return rc;
+}
+
+int rr_load_checkpoint_into(rr_file *f, uint64_t seq, uint8_t **buf, size_t *cap, size_t *len,
+                            char *err, size_t errlen)
+{
     if (seq >= f->nck)
         return rr_fail(err, errlen, MC_ENOENT, "no checkpoint %llu", (unsigned long long)seq);
     sqlite3_stmt *st;
@@ -675,8 +725,20 @@ int rr_load_checkpoint(rr_file *f, uint64_t seq, uint8_t **buf, size_t *len, cha
         sqlite3_finalize(st);
         return rc;
     }
-    rc = rr_lz4_unpack(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
-                       f->ck[seq].raw_size, buf);
+    size_t raw = f->ck[seq].raw_size;
+    rc = MC_OK;
+    if (*cap < raw || !*buf) {
+        uint8_t *n = realloc(*buf, raw ? raw : 1);
+        if (!n)
+            rc = MC_ENOMEM;
+        else {
+            *buf = n;
+            *cap = raw ? raw : 1;
+        }
+    }
+    if (rc == MC_OK)
+        rc = lz4_unpack_to(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), raw,
+                           *buf);
     sqlite3_finalize(st);
     if (rc == MC_ECORRUPT)
         return rr_fail(err, errlen, rc,

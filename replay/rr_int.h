@@ -80,12 +80,21 @@ int rr_lz4_pack(const void *src, size_t len, uint8_t **out, size_t *outlen);
 /* Unpacks exactly rawlen bytes (MC_ECORRUPT on any mismatch). */
 int rr_lz4_unpack(const void *src, size_t len, size_t rawlen, uint8_t **out);
 
+/* rr_image, with the SHA-256 check optional: the LZ4 frame's content
+ * checksum still catches damage, and a seek need not pay for the hash
+ * (verify checks it). */
+int rr_image_load(rr_file *f, const char *name, bool check_sha, uint8_t **data, size_t *size,
+                  char *err, size_t errlen);
 /* Loads the inputs with seq in [from, to) into a new array. */
 int rr_load_inputs(rr_file *f, uint64_t from, uint64_t to, rr_input_ent **out, size_t *n, char *err,
                    size_t errlen);
 /* Reads and unpacks checkpoint seq's snapshot. */
 int rr_load_checkpoint(rr_file *f, uint64_t seq, uint8_t **buf, size_t *len, char *err,
                        size_t errlen);
+/* The same into *buf, grown (realloc) when *cap is too small: a replayer
+ * reuses one buffer for every checkpoint it restores. */
+int rr_load_checkpoint_into(rr_file *f, uint64_t seq, uint8_t **buf, size_t *cap, size_t *len,
+                            char *err, size_t errlen);
 /* The stored UART TX bytes [0, upto) (upto UINT64_MAX: all). */
 int rr_load_uart(rr_file *f, uint64_t upto, uint8_t **buf, size_t *len, char *err, size_t errlen);
 

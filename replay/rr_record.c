@@ -3,19 +3,24 @@
  * input goes through rr_input, takes checkpoints at round boundaries and
  * commits one transaction per checkpoint (see rr.h, rr_db.c).
  *
- * Checkpoint policy: one every RR_DEFAULT_CHECKPOINT_EVERY (20 M) steps,
- * every RR_DEFAULT_FULL_EVERY-th (10th) full, the others deltas. Measured
- * on the corpus Linux, 256 MiB, 1 hart (CPU seconds, a loaded 2-core host):
- *   bench workload (888 M steps, 0.89 s guest, rewrites an 8 MiB array):
- *     plain run 7.8 s; recorded at 20 M: 10.3 s, 45 checkpoints, full
- *     17 MiB / delta 4.5 MiB compressed, 288 MB; at 5 M: 18.5 s, 1.0 GB;
- *     at 50 M: 11.5 s, 126 MB.
- *   boot to the shell (69 M steps, 2 s guest): full 6.6 MiB, delta 2 MiB.
- *   A seek from a cold process restores at most one full snapshot and nine
- *   deltas (tens of ms) and re-runs at most 20 M steps (0.2 s at 100 MIPS):
- *   0.2-0.9 s CPU. 5 M would cut that run to 0.05 s for 2-3x the recording
- *   cost and 3.5x the bytes; 50 M saves little recording time and makes
- *   seeks 2.5x longer.
+ * Checkpoint policy: one every RR_DEFAULT_CHECKPOINT_EVERY (20 M) steps or
+ * RR_DEFAULT_CHECKPOINT_EVERY_NS (1 s) of guest time, whichever comes
+ * first; every RR_DEFAULT_FULL_EVERY-th (10th) full, the others deltas.
+ * Measured on the corpus Linux, 256 MiB, 1 hart (CPU seconds; a shared
+ * 2-core host, see bench/rr.py):
+ *   bench workload (740 M steps, 0.74 s guest, rewrites an 8 MiB array):
+ *     plain run 3.6-4.3 s; recorded at 20 M: +1.6 s for 37 checkpoints
+ *     (4 full 46 MiB, 33 delta 77 MiB compressed) plus ~0.8 s fixed (the
+ *     images, vmlinux: LZ4 + SHA-256 of 70 MB); at 5 M: 148 checkpoints,
+ *     +4.8 s, 430 MiB. Cold seeks (random instants, CPU p50/p95): 20 M/10:
+ *     0.20/0.26 s, 10 M/10: 0.19/0.31 s, 10 M/30: 0.16/0.28 s, 5 M: 0.16/
+ *     0.28 s. A seek's fixed part (open, images, board, restoring a full
+ *     snapshot into 256 MiB: page faults) is ~0.1 s; more checkpoints buy
+ *     little and cost recording time, so 20 M stays.
+ *   idle shell, 60 s guest (82 M steps, nearly all in the first 70 ms): by
+ *     steps alone 5 checkpoints, and a seek into the idle minute re-ran up
+ *     to 20 M steps (0.26 s CPU p50); with one per guest second (63
+ *     checkpoints, idle deltas ~140 KB) seeks take 0.07-0.11 s CPU.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +38,7 @@ struct rr_rec {
     snap_hasher *hasher;
     sqlite3_stmt *ins_ck, *ins_uart;
     uint64_t nck, next_ck, nuart_chunks;
+    uint64_t next_ck_ns; /* the next checkpoint by guest time */
     snap_point last;
     uint8_t *tx; /* UART TX since the last commit */
     size_t txlen, txcap;
@@ -91,7 +97,7 @@ static void rec_round(void *ctx, uint64_t vtime)
 {
     rr_rec *r = ctx;
     if (r->live.round) r->live.round(r->live.ctx, vtime);
-    if (r->err || board_steps(r->b) < r->next_ck) return;
+    if (r->err || (board_steps(r->b) < r->next_ck && vtime < r->next_ck_ns)) return;
     if ((r->err = checkpoint(r)) < 0) board_request_stop(r->b);
 }
 
@@ -169,6 +175,9 @@ static int checkpoint(rr_rec *r)
     r->nck++;
     r->last = at;
     r->next_ck = at.steps + r->o.checkpoint_every;
+    r->next_ck_ns = at.vtime > UINT64_MAX - r->o.checkpoint_every_ns
+                        ? UINT64_MAX
+                        : at.vtime + r->o.checkpoint_every_ns;
     r->st.checkpoints++;
     if (kind == SNAP_FULL) {
         r->st.full++;
@@ -208,6 +217,7 @@ static int put_config(rr_rec *r, const board_config *cfg)
     rc |= rr_meta_putu(db, "until_ns", r->o.until_ns);
     rc |= rr_meta_putu(db, "until_steps", r->o.until_steps);
     rc |= rr_meta_putu(db, "checkpoint_every", r->o.checkpoint_every);
+    rc |= rr_meta_putu(db, "checkpoint_every_ns", r->o.checkpoint_every_ns);
     rc |= rr_meta_putu(db, "full_every", r->o.full_every);
     if (rc) return MC_EDB;
     struct {
@@ -233,6 +243,7 @@ int rr_rec_open(rr_rec **out, const char *path, const board_config *cfg, const b
     if (live) r->live = *live;
     r->o = *o;
     if (!r->o.checkpoint_every) r->o.checkpoint_every = RR_DEFAULT_CHECKPOINT_EVERY;
+    if (!r->o.checkpoint_every_ns) r->o.checkpoint_every_ns = RR_DEFAULT_CHECKPOINT_EVERY_NS;
     if (!r->o.full_every) r->o.full_every = RR_DEFAULT_FULL_EVERY;
     int rc;
     if ((rc = rr_db_create(&r->db, path, err, errlen)) < 0) goto fail;

@@ -43,6 +43,12 @@ struct rr_replay {
     uint64_t cache_seq;
     uint8_t *cache;
     size_t cache_len;
+    uint64_t nrestores; /* chains restored (the first one is not cached) */
+    uint8_t *ckbuf;     /* checkpoint buffer, reused */
+    size_t ckcap;
+    /* MACHINA_RR_START=K: seeks start from checkpoint K (or the nearest
+     * one when that is earlier); UINT64_MAX: the nearest */
+    uint64_t start_ck;
 };
 
 static const char *const img_names[4] = {"bios", "kernel", "initrd", "drive"};
@@ -191,7 +197,7 @@ int rr_replay_new(rr_replay **out, rr_file *f, char *err, size_t errlen)
     int rc;
     for (int i = 0; i < 4; i++) {
         size_t size = 0;
-        rc = rr_image(f, img_names[i], &rp->img[i], &size, err, errlen);
+        rc = rr_image_load(f, img_names[i], false, &rp->img[i], &size, err, errlen);
         if (rc == MC_ENOENT) continue;
         if (rc < 0) goto fail;
         const uint8_t **data[4] = {&rp->cfg.bios, &rp->cfg.kernel, &rp->cfg.initrd, &rp->cfg.drive};
@@ -212,12 +218,25 @@ int rr_replay_new(rr_replay **out, rr_file *f, char *err, size_t errlen)
         if (!*end) rp->io.perturb = n;
     }
     rp->io.perturb_on = true;
+    rp->start_ck = UINT64_MAX;
+    const char *se = getenv("MACHINA_RR_START");
+    if (se && *se) {
+        char *end;
+        unsigned long long n = strtoull(se, &end, 10);
+        if (*end || *se == '-' || n >= f->nck) {
+            rc = rr_fail(err, errlen, MC_EINVAL,
+                         "MACHINA_RR_START=%s: no such checkpoint (the recording has 0..%zu)", se,
+                         f->nck - 1);
+            goto fail;
+        }
+        rp->start_ck = n;
+    }
     if ((rc = build_board(rp, err, errlen)) < 0) goto fail;
     /* The machine must be the recorded one: its device tree too. */
     uint8_t *dtb = NULL;
     size_t dtb_size = 0, mine_size;
     const void *mine = board_dtb(rp->b, &mine_size);
-    if (rr_image(f, "dtb", &dtb, &dtb_size, NULL, 0) == MC_OK &&
+    if (rr_image_load(f, "dtb", false, &dtb, &dtb_size, NULL, 0) == MC_OK &&
         (dtb_size != mine_size || memcmp(dtb, mine, dtb_size) != 0)) {
         free(dtb);
         rc = rr_fail(err, errlen, MC_EUNSUP,
@@ -239,6 +258,7 @@ void rr_replay_free(rr_replay *rp)
     board_free(rp->b);
     snap_hasher_free(rp->hasher);
     free(rp->cache);
+    free(rp->ckbuf);
     for (int i = 0; i < 4; i++)
         free(rp->img[i]);
     free(rp->log);
@@ -313,12 +333,11 @@ int rr_replay_restore(rr_replay *rp, uint64_t seq, char *err, size_t errlen)
     while (ck[first].kind != SNAP_FULL)
         first--; /* checkpoint 0 is full (rr_open checks) */
     for (uint64_t k = first; k <= seq; k++) {
-        uint8_t *buf;
         size_t len;
         char why[256];
-        if ((rc = rr_load_checkpoint(rp->f, k, &buf, &len, err, errlen)) < 0) return rc;
-        rc = snap_restore(rp->b, buf, len, why, sizeof(why));
-        free(buf);
+        if ((rc = rr_load_checkpoint_into(rp->f, k, &rp->ckbuf, &rp->ckcap, &len, err, errlen)) < 0)
+            return rc;
+        rc = snap_restore(rp->b, rp->ckbuf, len, why, sizeof(why));
         if (rc < 0) {
             /* the board is now half restored: start over next time */
             rp->finished = true;
@@ -344,7 +363,9 @@ int rr_replay_restore(rr_replay *rp, uint64_t seq, char *err, size_t errlen)
                        (unsigned long long)h, (unsigned long long)ck[seq].hash);
     }
     reset_cursors(rp, seq);
-    if (seq != first) { /* a chain: keep it as one snapshot for next time */
+    /* A chain restored again (bisection, segments): keep it as one
+     * snapshot for next time; a one-shot seek does not pay for that. */
+    if (seq != first && rp->nrestores++ > 0) {
         free(rp->cache);
         rp->cache = NULL;
         rp->cache_seq = UINT64_MAX;
@@ -481,7 +502,8 @@ int rr_seek(rr_replay *rp, const rr_instant *t, char *err, size_t errlen)
     while (k > 0 && ((steps != UINT64_MAX && ck[k].steps >= steps) ||
                      (ns != UINT64_MAX && ck[k].vtime > ns)))
         k--;
-    if (t->from_ck != UINT64_MAX && t->from_ck < k) k = (size_t)t->from_ck;
+    uint64_t from = t->from_ck != UINT64_MAX ? t->from_ck : rp->start_ck;
+    if (from < k) k = (size_t)from;
     int rc = rr_replay_restore(rp, k, err, errlen);
     if (rc < 0) return rc;
     board_outcome out;

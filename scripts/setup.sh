@@ -8,7 +8,7 @@ PACKAGES=(
     # build
     build-essential cmake pkg-config
     libelf-dev libdwarf-dev liblz4-dev libsqlite3-dev libncurses-dev libcmocka-dev
-    libfdt-dev libxxhash-dev libjansson-dev
+    libfdt-dev libxxhash-dev libjansson-dev libssl-dev
     # guest corpus
     gcc-riscv64-linux-gnu libc6-dev-riscv64-cross linux-source-6.1
     bc bison flex libssl-dev cpio xz-utils bzip2 dpkg-dev opensbi e2fsprogs

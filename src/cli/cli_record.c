@@ -26,6 +26,9 @@ const char cli_record_usage[] =
     "  -o FILE           the recording to write (replaced if it exists)\n"
     "  -checkpoint-every N\n"
     "                    steps between checkpoints (default 20000000)\n"
+    "  -checkpoint-time T\n"
+    "                    also one checkpoint after T of guest time (e.g. 500ms;\n"
+    "                    default 1s; 'never': by steps only)\n"
     "  -full-every N     every N-th checkpoint is full, the others deltas\n"
     "                    (default 10)\n";
 
@@ -52,8 +55,8 @@ int cli_record_parse_opt(cli_record_opts *o, int argc, char **argv, int i)
     if (a[0] != '-') return 0;
     const char *name = a + 1 + (a[1] == '-');
     bool out = !strcmp(name, "o"), every = !strcmp(name, "checkpoint-every"),
-         full = !strcmp(name, "full-every");
-    if (!out && !every && !full) return 0;
+         full = !strcmp(name, "full-every"), ctime = !strcmp(name, "checkpoint-time");
+    if (!out && !every && !full && !ctime) return 0;
     if (i + 1 >= argc) {
         fprintf(stderr, "machina: %s: missing argument\n", a);
         return -1;
@@ -62,6 +65,16 @@ int cli_record_parse_opt(cli_record_opts *o, int argc, char **argv, int i)
     uint64_t n;
     if (out) {
         o->out_path = v;
+    } else if (ctime) {
+        uint64_t ns, steps;
+        if (!strcmp(v, "never")) {
+            o->checkpoint_ns = UINT64_MAX;
+        } else if (board_parse_instant(v, &ns, &steps) < 0 || ns == UINT64_MAX || ns == 0) {
+            fprintf(stderr, "machina: %s: '%s' is not a guest time (e.g. 500ms, 2s)\n", a, v);
+            return -1;
+        } else {
+            o->checkpoint_ns = ns;
+        }
     } else if (!parse_u64(v, &n) || n < 1 || (full && n > 1000000)) {
         fprintf(stderr, "machina: %s: '%s' is not a positive count\n", a, v);
         return -1;
@@ -110,6 +123,7 @@ int cli_record_open(cli_record **out, const board_config *cfg, const board_host 
     rr_rec_opts ro = {
         .checkpoint_every = o->checkpoint_every,
         .full_every = o->full_every,
+        .checkpoint_every_ns = o->checkpoint_ns,
         .until_ns = o->until_ns,
         .until_steps = o->until_steps,
         .emulator = "machina " MACHINA_VERSION,

@@ -37,6 +37,7 @@ typedef struct cli_record_opts {
     const char *out_path;      /* -o FILE (required) */
     uint64_t checkpoint_every; /* -checkpoint-every N (steps); 0: default */
     unsigned full_every;       /* -full-every N; 0: default */
+    uint64_t checkpoint_ns;    /* -checkpoint-time T (guest ns); 0: default */
     uint64_t until_ns;         /* -max-time, as given to board_run */
     uint64_t until_steps;
     const char *vmlinux; /* stored as image "vmlinux" when set */

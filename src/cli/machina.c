@@ -343,7 +343,11 @@ static int report(const opts *o, const board_t *b, const board_outcome *out)
     }
     case BOARD_STOP_TOHOST:
         if (out->code == 1) return 0;
-        fprintf(stderr, "tohost: FAIL test %llu\n", (unsigned long long)(out->code >> 1));
+        if ((out->code & 1) && !(out->code >> 48))
+            fprintf(stderr, "tohost: FAIL test %llu\n", (unsigned long long)(out->code >> 1));
+        else
+            fprintf(stderr, "tohost: unsupported HTIF request 0x%llx (only exit and console)\n",
+                    (unsigned long long)out->code);
         return 1;
     case BOARD_STOP_TIME:
     case BOARD_STOP_STEPS:

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_index.h"
+#include "cli_inspect.h"
 #include "rr.h"
 #include "snap.h"
 
@@ -38,11 +40,23 @@ static const char usage_text[] =
     "  uart      the console output (UART TX) up to T, raw on stdout\n"
     "  verify    replay the whole run, compare every checkpoint's state hash, the\n"
     "            end state and the console output; name the first divergence\n"
+    "%s"
+    "%s"
     "\n"
     "Options:\n"
     "  --at T    the instant: 3.2s, 250ms, 40us, 100ns, i:N (instructions in all),\n"
     "            end (default)\n"
-    "  --json    info and regs as JSON\n"
+    "  --json    JSON output: info, regs and the inspection commands\n"
+    "  --from-checkpoint K\n"
+    "            commands at an instant: replay to T from checkpoint K (or from\n"
+    "            the nearest one before T when that is earlier) instead of the\n"
+    "            nearest one; the answer must not depend on it (the same as\n"
+    "            MACHINA_RR_START=K)\n"
+    "  --segments\n"
+    "            verify: instead of one replay from power-on, replay every\n"
+    "            segment from its own restored checkpoint and compare the state\n"
+    "            it reaches at the next checkpoint (and the end)\n"
+    "  --vmlinux FILE  kernel symbols and types (default: the recording's vmlinux)\n"
     "  --help, --version\n"
     "\n"
     "Exit status: 0 success; 1 corrupt recording or the replay diverges; 2 bad\n"
@@ -159,78 +173,6 @@ static int cmd_info(rr_file *f, const char *path, bool json)
     return 0;
 }
 
-/* ---- regs ------------------------------------------------------------------- */
-
-static const char *priv_name(unsigned p)
-{
-    return p == HART_PRIV_M ? "M" : p == HART_PRIV_S ? "S" : p == HART_PRIV_U ? "U" : "?";
-}
-
-static int cmd_regs(rr_replay *rp, bool json)
-{
-    board_t *b = rr_replay_board(rp);
-    char pos[96];
-    rr_position(rp, pos, sizeof(pos));
-    if (json) {
-        json_t *o = json_object(), *hs = json_array();
-        json_object_set_new(o, "at", json_string(pos));
-        json_object_set_new(o, "steps", json_integer((json_int_t)board_steps(b)));
-        json_object_set_new(o, "vtime_ns", json_integer((json_int_t)board_vtime(b)));
-        for (unsigned i = 0; i < board_nharts(b); i++) {
-            hart_t *h = board_hart(b, i);
-            json_t *jh = json_object(), *x = json_object(), *fp = json_object(),
-                   *cs = json_object();
-            json_object_set_new(jh, "hart", json_integer(i));
-            json_object_set_new(jh, "pc", json_sprintf("0x%llx", (unsigned long long)hart_pc(h)));
-            json_object_set_new(jh, "priv", json_string(priv_name(hart_priv(h))));
-            for (unsigned r = 0; r < 32; r++) {
-                json_object_set_new(x, snap_gpr_name(r),
-                                    json_sprintf("0x%llx", (unsigned long long)hart_reg(h, r)));
-                json_object_set_new(fp, snap_fpr_name(r),
-                                    json_sprintf("0x%llx", (unsigned long long)hart_freg(h, r)));
-            }
-            unsigned num;
-            const char *name;
-            for (unsigned k = 0; snap_csr_at(k, &num, &name); k++) {
-                uint64_t v;
-                if (hart_csr(h, num, &v) == MC_OK)
-                    json_object_set_new(cs, name, json_sprintf("0x%llx", (unsigned long long)v));
-            }
-            json_object_set_new(jh, "x", x);
-            json_object_set_new(jh, "f", fp);
-            json_object_set_new(jh, "csr", cs);
-            json_array_append_new(hs, jh);
-        }
-        json_object_set_new(o, "harts", hs);
-        char *s = json_dumps(o, JSON_INDENT(2));
-        if (s) puts(s);
-        free(s);
-        json_decref(o);
-        return 0;
-    }
-    printf("at %s\n", pos);
-    for (unsigned i = 0; i < board_nharts(b); i++) {
-        hart_t *h = board_hart(b, i);
-        printf("hart %u: pc %016llx  %s-mode%s\n", i, (unsigned long long)hart_pc(h),
-               priv_name(hart_priv(h)), hart_is_waiting(h) ? "  (waiting in WFI)" : "");
-        for (unsigned r = 0; r < 32; r++)
-            printf("  %-4s %016llx%s", snap_gpr_name(r), (unsigned long long)hart_reg(h, r),
-                   r % 4 == 3 ? "\n" : "");
-        for (unsigned r = 0; r < 32; r++)
-            printf("  %-4s %016llx%s", snap_fpr_name(r), (unsigned long long)hart_freg(h, r),
-                   r % 4 == 3 ? "\n" : "");
-        unsigned num, k, col = 0;
-        const char *name;
-        for (k = 0; snap_csr_at(k, &num, &name); k++) {
-            uint64_t v;
-            if (hart_csr(h, num, &v) != MC_OK) continue;
-            printf("  %-10s %016llx%s", name, (unsigned long long)v, col++ % 3 == 2 ? "\n" : "");
-        }
-        if (col % 3) printf("\n");
-    }
-    return 0;
-}
-
 /* ---- main ------------------------------------------------------------------- */
 
 static int usage_error(const char *msg, const char *arg)
@@ -241,12 +183,16 @@ static int usage_error(const char *msg, const char *arg)
 
 int main(int argc, char **argv)
 {
-    const char *path = NULL, *cmd = NULL, *at = NULL;
+    const char *path = NULL, *cmd = NULL, *at = NULL, *arg = NULL, *vmlinux = NULL;
     bool json = false;
+    uint64_t from_ck = UINT64_MAX; /* --from-checkpoint */
+    bool segments = false;         /* verify --segments */
+    int ci = cli_index_find(argc, argv);
+    if (ci > 0) return cli_index_main(argc, argv, ci);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(usage_text, stdout);
+            printf(usage_text, cli_inspect_usage, cli_index_usage);
             return 0;
         }
         if (!strcmp(a, "--version")) {
@@ -256,8 +202,23 @@ int main(int argc, char **argv)
         if (!strcmp(a, "--at")) {
             if (i + 1 >= argc) return usage_error("--at: missing instant", NULL);
             at = argv[++i];
+        } else if (!strcmp(a, "--vmlinux") || !strcmp(a, "-vmlinux")) {
+            if (i + 1 >= argc) return usage_error("--vmlinux: missing file", NULL);
+            vmlinux = argv[++i];
         } else if (!strcmp(a, "--json")) {
             json = true;
+        } else if (!strcmp(a, "--from-checkpoint")) {
+            char *end;
+            if (i + 1 >= argc) return usage_error("--from-checkpoint: missing checkpoint", NULL);
+            const char *v = argv[++i];
+            from_ck = strtoull(v, &end, 10);
+            if (!*v || *end || *v == '-' || from_ck == UINT64_MAX)
+                return usage_error("--from-checkpoint: not a checkpoint number:", v);
+            setenv("MACHINA_RR_START", v, 1); /* every seek honours it (rr_seek) */
+        } else if (!strcmp(a, "--segments")) {
+            segments = true;
+        } else if (cmd && !arg && cli_inspect_takes_arg(cmd)) {
+            arg = a;
         } else if (a[0] == '-' && a[1]) {
             return usage_error("unknown option", a);
         } else if (!path) {
@@ -269,11 +230,29 @@ int main(int argc, char **argv)
         }
     }
     if (!path || !cmd) return usage_error("expected RUN.mrr and a command", NULL);
-    static const char *const later[] = {"ps",  "threads", "pt",      "layout", "struct",
-                                        "sym", "locks",   "waitfor", "dmesg",  "index",
-                                        "sql", "export",  "tui",     "gdb"};
-    bool known = !strcmp(cmd, "info") || !strcmp(cmd, "regs") || !strcmp(cmd, "uart") ||
-                 !strcmp(cmd, "verify");
+    if (from_ck != UINT64_MAX && (!strcmp(cmd, "info") || !strcmp(cmd, "verify")))
+        return usage_error("--from-checkpoint does not apply to", cmd);
+    if (segments && strcmp(cmd, "verify"))
+        return usage_error("--segments applies to verify, not", cmd);
+    if (cli_inspect_handles(cmd)) {
+        rr_instant ti;
+        if (rr_parse_instant(at ? at : "end", &ti) < 0)
+            return usage_error("--at: bad instant (e.g. 3.2s, 250ms, 40us, i:N, end):", at);
+        char ierr[1024] = "";
+        rr_file *fi = NULL;
+        int irc = rr_open(&fi, path, ierr, sizeof(ierr));
+        if (irc < 0) {
+            fprintf(stderr, "machina-replay: %s: %s\n", path, *ierr ? ierr : mc_strerror(irc));
+            return irc == MC_EIO ? EXIT_USAGE : EXIT_BAD;
+        }
+        cli_inspect_args ia = {path, fi, at, cmd, arg, vmlinux, json};
+        int ist = cli_inspect_run(&ia);
+        rr_close(fi);
+        return ist;
+    }
+    /* regs, ps, ... went to cli_inspect above; index and sql to cli_index. */
+    static const char *const later[] = {"locks", "waitfor", "dmesg", "export", "tui", "gdb"};
+    bool known = !strcmp(cmd, "info") || !strcmp(cmd, "uart") || !strcmp(cmd, "verify");
     for (size_t i = 0; !known && i < sizeof(later) / sizeof(later[0]); i++)
         if (!strcmp(cmd, later[i])) {
             fprintf(stderr, "machina-replay: '%s' is not implemented in this build yet\n", cmd);
@@ -285,8 +264,8 @@ int main(int argc, char **argv)
         return usage_error("--at: bad instant (e.g. 3.2s, 250ms, 40us, i:N, end):", at);
     if (at && (!strcmp(cmd, "verify") || !strcmp(cmd, "info")))
         return usage_error("--at does not apply to", cmd);
-    if (json && strcmp(cmd, "info") && strcmp(cmd, "regs"))
-        return usage_error("--json applies to info and regs, not", cmd);
+    if (json && strcmp(cmd, "info"))
+        return usage_error("--json does not apply to", cmd);
 
     char err[1024] = "";
     rr_file *f = NULL;
@@ -303,7 +282,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "verify")) {
         rr_verify_result *res = calloc(1, sizeof(*res));
         if (!res) goto done;
-        rc = rr_verify(f, res, err, sizeof(err));
+        rc = segments ? rr_verify_segments(f, res, err, sizeof(err))
+                      : rr_verify(f, res, err, sizeof(err));
         if (rc < 0) {
             fprintf(stderr, "machina-replay: %s: %s\n", path, *err ? err : mc_strerror(rc));
         } else {
@@ -318,9 +298,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "machina-replay: %s: %s\n", path, *err ? err : mc_strerror(rc));
         goto done;
     }
-    if (!strcmp(cmd, "regs")) {
-        status = cmd_regs(rp, json);
-    } else { /* uart */
+    { /* uart */
         uint8_t *buf;
         size_t len;
         char pos[96];

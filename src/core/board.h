@@ -133,6 +133,10 @@ void board_free(board_t *b);
  * round boundaries (board_request_stop from the round callback). */
 MC_MUST_CHECK int board_run(board_t *b, uint64_t until_ns, uint64_t until_steps,
                             board_outcome *out);
+/* Attaches observation hooks (obs.h) to the harts, the bus and the
+ * devices; NULL detaches. The board does not own o. */
+struct obs;
+void board_set_obs(board_t *b, struct obs *o);
 /* Makes board_run return BOARD_STOP_REQUEST soon: at once when called from
  * the round or idle callback, else after the current step. */
 void board_request_stop(board_t *b);

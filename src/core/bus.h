@@ -71,6 +71,9 @@ uint8_t *bus_page_flags(bus_t *bus, uint64_t pa);
 /* Records a write to [pa, pa+len) of RAM: marks pages dirty and notifies
  * the code listener for pages flagged BUS_PAGE_CODE (clearing that flag). */
 void bus_note_write(bus_t *bus, uint64_t pa, uint64_t len);
+/* Attaches the observation hooks (obs.h) to MMIO accesses; NULL detaches. */
+struct obs;
+void bus_set_obs(bus_t *bus, struct obs *o);
 /* Sets the single listener for writes to code pages. */
 void bus_set_code_listener(bus_t *bus, bus_code_write_fn fn, void *ctx);
 /* Clears BUS_PAGE_DIRTY on every RAM page. */

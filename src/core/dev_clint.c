@@ -1,6 +1,9 @@
 /*
  * dev_clint.c - CLINT: per-hart msip, per-hart mtimecmp and a shared mtime.
  *
+ * Reset as QEMU 7.2's virt: mtime = 0 and mtimecmp = 0, so MTIP is pending
+ * until the firmware programs mtimecmp.
+ *
  * Invariants: mtime = now() + st.mtime_offset (mod 2^64); after every
  * change of msip, mtimecmp or mtime, and on dev_clint_update(), each hart's
  * MSIP and MTIP lines are driven to msip[h] & 1 and mtime >= mtimecmp[h].
@@ -159,8 +162,12 @@ void dev_clint_free(dev_clint_t *c)
 void dev_clint_reset(dev_clint_t *c)
 {
     memset(c->st.msip, 0, sizeof(c->st.msip));
+    /* QEMU 7.2 virt: mtimecmp of an existing hart is 0 after reset (the
+     * spec leaves it unspecified), so MTIP is pending from reset until
+     * firmware writes mtimecmp (OpenSBI writes -1 first). Slots of absent
+     * harts stay disarmed. */
     for (unsigned h = 0; h < DEV_MAX_HARTS; h++)
-        c->st.mtimecmp[h] = UINT64_MAX;
+        c->st.mtimecmp[h] = h < c->st.nharts ? 0 : UINT64_MAX;
     c->st.mtime_offset = 0;
     clint_drive(c);
 }

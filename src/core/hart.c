@@ -131,6 +131,7 @@ void hart_take_trap(hart_t *h, uint64_t cause, uint64_t tval, uint64_t epc)
     unsigned code = (unsigned)(cause & 63);
     uint64_t deleg = irq ? s->mideleg : s->medeleg;
     uint64_t ms = s->mstatus;
+    if (OBS_ON(h->obs)) obs_trap(h->obs, h, cause, tval, epc);
     s->res_valid = 0; /* every trap drops the LR reservation, as QEMU does */
     if (s->priv <= HART_PRIV_S && ((deleg >> code) & 1)) {
         s->scause = cause;
@@ -170,9 +171,11 @@ bool hart_mret(hart_t *h)
          ((uint64_t)lowest_priv(h) << MS_MPP_SHIFT);
     if (mpp != HART_PRIV_M) ms &= ~MS_MPRV;
     s->mstatus = ms;
+    s->res_valid = 0; /* QEMU 7.2 drops the reservation on every xRET */
     s->priv = (uint8_t)mpp;
     s->pc = s->mepc & ((s->ext & HART_EXT_C) ? ~1ull : ~3ull);
     hart_mode_changed(h);
+    if (OBS_ON(h->obs)) obs_tret(h->obs, h, HART_PRIV_M);
     return true;
 }
 
@@ -185,9 +188,11 @@ bool hart_sret(hart_t *h)
     unsigned spp = (ms & MS_SPP) ? HART_PRIV_S : HART_PRIV_U;
     ms = (ms & ~(MS_SIE | MS_SPP | MS_MPRV)) | ((ms & MS_SPIE) ? MS_SIE : 0) | MS_SPIE;
     s->mstatus = ms;
+    s->res_valid = 0;
     s->priv = (uint8_t)spp;
     s->pc = s->sepc & ((s->ext & HART_EXT_C) ? ~1ull : ~3ull);
     hart_mode_changed(h);
+    if (OBS_ON(h->obs)) obs_tret(h->obs, h, HART_PRIV_S);
     return true;
 }
 
@@ -240,6 +245,9 @@ uint64_t hart_next_deadline(const hart_t *h)
 {
     const hart_state *s = &h->st;
     if (!(s->ext & HART_EXT_SSTC) || !(s->menvcfg & MENVCFG_STCE)) return UINT64_MAX;
+    /* STIP only matters when STIE is set: it can neither wake WFI nor trap
+     * otherwise, and a csrr of mip/sip computes it from time anyway */
+    if (!(s->mie & MIP_STIP)) return UINT64_MAX;
     if (s->stimecmp > UINT64_MAX / HART_NS_PER_TICK) return UINT64_MAX;
     return s->stimecmp * HART_NS_PER_TICK;
 }
@@ -318,7 +326,9 @@ unsigned hart_id(const hart_t *h)
 
 uint64_t hart_steps(const hart_t *h)
 {
-    return h->st.steps;
+    /* live inside hart_run too (from a device callback: `left` is synced
+     * before every slow path); equals st.steps outside a run */
+    return hart_steps_now(h);
 }
 
 /* ---- snapshots ----------------------------------------------------------- */

@@ -71,7 +71,8 @@ uint64_t hart_run(hart_t *h, uint64_t budget, uint64_t t0_ns);
 void hart_stop(hart_t *h);
 /* True while the hart waits in WFI with no enabled interrupt pending. */
 bool hart_is_waiting(const hart_t *h);
-/* Virtual time (ns) at which the hart's Sstc stimecmp fires, or UINT64_MAX. */
+/* Virtual time (ns) at which the hart's Sstc stimecmp fires, or UINT64_MAX
+ * when it cannot matter (Sstc off, menvcfg.STCE clear or mie.STIE clear). */
 uint64_t hart_next_deadline(const hart_t *h);
 
 /* Drives one device interrupt line of mip (HART_IRQ_*); level 0 or 1. */
@@ -98,7 +99,8 @@ void hart_set_freg(hart_t *h, unsigned i, uint64_t v);
  * MC_ENOENT when the CSR does not exist. */
 MC_MUST_CHECK int hart_csr(const hart_t *h, unsigned csr, uint64_t *val);
 unsigned hart_id(const hart_t *h);
-/* Steps (instructions retired + exceptions + interrupts) since reset. */
+/* Steps (instructions retired + exceptions + interrupts) since reset; live
+ * during hart_run as well (device callbacks may ask). */
 uint64_t hart_steps(const hart_t *h);
 
 /* Snapshot: the whole architectural state (registers, CSRs, privilege,

@@ -11,7 +11,9 @@
  * clear: with Sstc on, STIP is time >= stimecmp); mtvec/stvec writes
  * with MODE >= 2 are ignored; satp writes with an unsupported MODE are
  * ignored entirely; 16 PMP entries (pmpcfg0/2, pmpaddr0..15; the other
- * PMP CSRs are illegal, as in QEMU 7.2), 54 address bits, G=0;
+ * PMP CSRs are illegal, as in QEMU 7.2), pmpaddr keeps all 64 bits
+ * written (QEMU 7.2 does not mask them to the 54 bits of a 56-bit physical
+ * address; the upper bits never match a physical address), G=0;
  * mhpmcounter3..18 hold what is written but never count and
  * (m)hpmcounter19..31 are illegal (QEMU's pmu-num=16); mhpmevent3..31 hold
  * what is written; two debug triggers whose registers hold values
@@ -28,7 +30,6 @@
 
 #define SSTATUS_READ (MS_SIE | MS_SPIE | MS_SPP | MS_FS | MS_SUM | MS_MXR | MS_UXL | MS_SD)
 #define MEDELEG_MASK 0xf0bfffull
-#define PMPADDR_MASK ((1ull << 54) - 1)
 #define MENVCFG_MASK 0xf1ull
 #define SENVCFG_MASK 0xf1ull
 /* QEMU 7.2 (even with h=false) keeps the VS and LCOFI bits writable */
@@ -291,7 +292,7 @@ static void pmpaddr_write(hart_t *h, unsigned i, uint64_t val)
     const uint8_t *c = h->st.pmpcfg;
     if (c[i] & 0x80) return;
     if (i + 1 < HART_NPMP && (c[i + 1] & 0x80) && ((c[i + 1] >> 3) & 3) == 1) return;
-    h->st.pmpaddr[i] = val & PMPADDR_MASK;
+    h->st.pmpaddr[i] = val; /* all 64 bits, as QEMU 7.2 */
     hart_pmp_changed(h);
 }
 
@@ -353,6 +354,7 @@ static int csr_write(hart_t *h, unsigned csr, uint64_t val)
     case 0x180: {
         unsigned mode = (unsigned)(val >> 60);
         if (mode == 0 || mode == 8 || (mode == 9 && has(h, HART_EXT_SV48))) {
+            if (OBS_ON(h->obs)) obs_satp(h->obs, h, s->satp, val);
             s->satp = val;
             hart_tlb_flush_vm(h);
         }
@@ -420,7 +422,7 @@ bool hart_csr_insn(hart_t *h, unsigned op, unsigned csr, unsigned rs1, unsigned 
         if ((csr >> 10) == 3) return false;
         uint64_t nw = kind == 0 ? src : kind == 1 ? old | src : old & ~src;
         if (csr_write(h, csr, nw) < 0) return false;
-        h->ev |= EV_IRQ;
+        if (csr > 0x003) h->ev |= EV_IRQ; /* fflags, frm, fcsr touch no interrupt */
     }
     h->st.x[rd] = old;
     return true;

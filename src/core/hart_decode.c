@@ -385,4 +385,5 @@ void hart_decode_slot(hart_t *h, dpage *dp, dinsn *d)
         memcpy(&insn, dp->host + off, 4);
         hart_decode32(h, insn, off, d);
     }
+    if (OBS_ON(h->obs) && obs_is_bp(h->obs, dp->pa + off)) d->op = OP_OBSBP;
 }

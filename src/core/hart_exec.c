@@ -299,6 +299,14 @@ refetch : {
         h->st.pc = PC_OF(d);
         goto refetch;
     }
+    vmcase(OBSBP) /* an observation breakpoint (obs.h): the hook, then the instruction */
+    {
+        unsigned slot = (unsigned)(d - base);
+        SYNC();
+        base = obs_hart_bp(h, (dpage *)base, slot);
+        d = base + slot;
+        vmdispatch();
+    }
     vmcase(CROSS)
     {
         uint16_t lo, hi;
@@ -548,6 +556,70 @@ refetch : {
     STORE(FSD_C_body, uint64_t, 8, 2, F[d->rs2])
     vmcase(FP)
     {
+        /* binary64 arithmetic, fmadd family and fcvt.d.l straight to fpu.c
+         * (as hart_fp_exec does them, without its general decode, which
+         * cost ~100 host instructions each); the rest goes there */
+        uint32_t insn = (uint32_t)d->imm;
+        unsigned rm = (insn >> 12) & 7;
+        if (rm == 7) rm = h->st.frm;
+        if (likely((h->st.mstatus & MS_FS) && rm <= FPU_RMM)) {
+            unsigned fl = 0, rs1 = (insn >> 15) & 31, rs2 = (insn >> 20) & 31;
+            uint64_t r;
+            if ((insn & 0x7f) == 0x53) {
+                switch (insn >> 25) {
+                case 0x01: r = fpu_add64(F[rs1], F[rs2], rm, &fl); break;
+                case 0x05: r = fpu_sub64(F[rs1], F[rs2], rm, &fl); break;
+                case 0x09: r = fpu_mul64(F[rs1], F[rs2], rm, &fl); break;
+                case 0x0d: r = fpu_div64(F[rs1], F[rs2], rm, &fl); break;
+                case 0x2d:
+                    if (rs2) goto fp_general;
+                    r = fpu_sqrt64(F[rs1], rm, &fl);
+                    break;
+                case 0x69:
+                    if (rs2 != 2) goto fp_general;
+                    r = fpu_i64_to_f64((int64_t)R[rs1], rm, &fl);
+                    break;
+                case 0x11: /* fsgnj.d, fsgnjn.d, fsgnjx.d (funct3 in rm) */
+                    if (rm > 2 || ((insn >> 12) & 7) != rm) goto fp_general;
+                    r = F[rs2] ^ (rm == 1 ? 1ull << 63 : 0) ^ (rm == 2 ? F[rs1] : 0);
+                    r = (F[rs1] & ~(1ull << 63)) | (r & (1ull << 63));
+                    break;
+                case 0x79: /* fmv.d.x */
+                    if (rs2 || ((insn >> 12) & 7)) goto fp_general;
+                    r = R[rs1];
+                    break;
+                case 0x71: /* fmv.x.d: writes an x register */
+                    if (rs2 || ((insn >> 12) & 7)) goto fp_general;
+                    R[((insn >> 7) & 31) ? (insn >> 7) & 31 : 32] = F[rs1];
+                    vmbreak(4);
+                case 0x51: { /* fle.d, flt.d, feq.d (funct3 in rm): write an x register */
+                    unsigned f3 = (insn >> 12) & 7;
+                    if (f3 > 2) goto fp_general;
+                    int c = f3 == 0   ? fpu_le64(F[rs1], F[rs2], &fl)
+                            : f3 == 1 ? fpu_lt64(F[rs1], F[rs2], &fl)
+                                      : fpu_eq64(F[rs1], F[rs2], &fl);
+                    R[((insn >> 7) & 31) ? (insn >> 7) & 31 : 32] = (uint64_t)c;
+                    if (fl) {
+                        h->st.fflags |= fl;
+                        h->st.mstatus |= MS_FS_DIRTY | MS_SD;
+                    }
+                    vmbreak(4);
+                }
+                default: goto fp_general;
+                }
+            } else if (((insn >> 25) & 3) == 1) { /* fmadd.d, fmsub.d, fnmsub.d, fnmadd.d */
+                static const unsigned fop[4] = {0, FPU_FMA_NEGADD, FPU_FMA_NEGPROD,
+                                                FPU_FMA_NEGPROD | FPU_FMA_NEGADD};
+                r = fpu_fma64(F[rs1], F[rs2], F[insn >> 27], fop[(insn >> 2) & 3], rm, &fl);
+            } else {
+                goto fp_general;
+            }
+            F[(insn >> 7) & 31] = r;
+            h->st.fflags |= fl;
+            h->st.mstatus |= MS_FS_DIRTY | MS_SD;
+            vmbreak(4);
+        }
+    fp_general:
         SYNC();
         if (!hart_fp_exec(h, (uint32_t)d->imm)) goto illegal;
         vmbreak(4);
@@ -571,6 +643,7 @@ refetch : {
     } /* QEMU 7.2 leaves mtval 0 */
     vmcase(MRET)
     {
+        h->left = left; /* exact instants for the xRET hook (obs.h) */
         if (!hart_mret(h)) goto illegal;
         --left;
         h->ev |= EV_IRQ;
@@ -578,6 +651,7 @@ refetch : {
     }
     vmcase(SRET)
     {
+        h->left = left; /* exact instants for the xRET hook (obs.h) */
         if (!hart_sret(h)) goto illegal;
         --left;
         h->ev |= EV_IRQ;
@@ -617,7 +691,19 @@ refetch : {
         vmbreak_ev(4);                                                                             \
     }
     CSR_CASE(CSRRW)
-    CSR_CASE(CSRRS)
+    vmcase(CSRRS)
+    {
+        /* frflags (csrrs rd, fflags, x0): a read only, in every loop that
+         * keeps the flags around a quiet comparison */
+        if ((d->imm & 0xfff) == 0x001 && d->rs1 == 0 && (h->st.mstatus & MS_FS) &&
+            (h->st.ext & HART_EXT_F)) {
+            R[d->rd] = h->st.fflags;
+            vmbreak(4);
+        }
+        SYNC();
+        if (!hart_csr_insn(h, OP_CSRRS, (unsigned)d->imm & 0xfff, d->rs1, d->rd)) goto illegal;
+        vmbreak_ev(4);
+    }
     CSR_CASE(CSRRC)
     CSR_CASE(CSRRWI)
     CSR_CASE(CSRRSI)
@@ -634,6 +720,7 @@ illegal:
     h->exc_tval = hart_insn_bits(h, PC_OF(d));
     /* fall through */
 exception:
+    h->left = left; /* exact instants for the trap hook (obs.h) */
     hart_take_trap(h, h->exc_cause, h->exc_tval, PC_OF(d));
     if (--left == 0) goto out_pcset;
     goto refetch;

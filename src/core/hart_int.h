@@ -26,6 +26,7 @@
 
 #include "bus.h"
 #include "hart.h"
+#include "obs.h"
 
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -148,7 +149,7 @@ _Static_assert(sizeof(hart_state) == 8 * (33 + 32 + 2 + 6 + 8 + 6 + 1 + 2 + HART
                                                         X(OR_C) X(AND_C) X(ADDW_C) X(SUBW_C)       \
                                                             X(JAL_C) X(JALR_C) X(BEQ_C) X(BNE_C)   \
                                                                 X(LW_C) X(LD_C) X(SW_C) X(SD_C)    \
-                                                                    X(FLD_C) X(FSD_C)
+                                                                    X(FLD_C) X(FSD_C) X(OBSBP)
 
 #define HART_OP_ENUM(n) OP_##n,
 enum hart_op { HART_OPS(HART_OP_ENUM) OP_COUNT };
@@ -179,7 +180,12 @@ typedef struct dpage {
 
 /* ---- software TLB ---------------------------------------------------------- */
 
-#define TLB_SIZE    256
+#define TLB_SIZE    256 /* exec entries */
+/* data entries: 2048 pages (8 MiB) so that a working set of a few MiB
+ * (the bench workload's mem phase: 8 MiB at random) stays on the fast path;
+ * 256 missed 88% of its accesses there (that phase 1.5 -> 1.2 s CPU,
+ * bench/phases.py; flushes clear only the entries filled, see fill[]) */
+#define TLB_DSIZE   2048
 #define TLB_INVALID UINT64_MAX
 
 typedef struct tlb_r {
@@ -200,17 +206,24 @@ typedef struct tlb_x {
 } tlb_x;
 
 _Static_assert(sizeof(tlb_r) == 16 && sizeof(tlb_w) == 32, "TLB index math");
-/* entry for va, index (va >> 12) % TLB_SIZE computed as a byte offset */
+/* entry for va, index (va >> 12) % TLB_DSIZE computed as a byte offset */
 #define TLB_R(set, va)                                                                             \
-    ((tlb_r *)((char *)(set)->r + (((va) >> 8) & ((uint64_t)(TLB_SIZE - 1) << 4))))
+    ((tlb_r *)((char *)(set)->r + (((va) >> 8) & ((uint64_t)(TLB_DSIZE - 1) << 4))))
 #define TLB_W(set, va)                                                                             \
-    ((tlb_w *)((char *)(set)->w + (((va) >> 7) & ((uint64_t)(TLB_SIZE - 1) << 5))))
+    ((tlb_w *)((char *)(set)->w + (((va) >> 7) & ((uint64_t)(TLB_DSIZE - 1) << 5))))
 #define PAGE_TAG(va, size) ((va) & (~(uint64_t)(BUS_PAGE_SIZE - 1) | ((size)-1)))
 
+#define TLB_FILL_MAX 256
+
 typedef struct tlbset {
-    tlb_r r[TLB_SIZE];
-    tlb_w w[TLB_SIZE];
+    tlb_r r[TLB_DSIZE];
+    tlb_w w[TLB_DSIZE];
     tlb_x x[TLB_SIZE];
+    /* data indices filled since the last flush, so that a flush (every
+     * satp write and sfence.vma) clears those rather than 2 x 2048 entries;
+     * nfill > TLB_FILL_MAX: too many to list, clear them all */
+    uint16_t fill[TLB_FILL_MAX];
+    unsigned nfill;
 } tlbset;
 
 /* Second-level data TLB (slow path only): translations of RAM/ROM pages
@@ -265,6 +278,7 @@ struct hart {
     dpage *xpage; /* scratch page for an instruction crossing pages */
     dpage *dp[DP_HASH];
     tlbset tlb[TS_COUNT];
+    obs_t *obs; /* observation hooks (obs.h), NULL when nothing listens */
 };
 
 /* hart.c */
@@ -308,6 +322,10 @@ void hart_decode32(const hart_t *h, uint32_t insn, unsigned off, dinsn *d);
 /* hart_fp.c: executes an OP-FP or fused multiply-add instruction; false
  * when it is illegal (FS off, bad rounding mode, unknown encoding). */
 bool hart_fp_exec(hart_t *h, uint32_t insn);
+
+/* obs.c: a breakpoint slot (OP_OBSBP) of dp was reached: reports it and
+ * returns a trampoline page whose same slot holds the original instruction. */
+dinsn *obs_hart_bp(hart_t *h, dpage *dp, unsigned slot);
 
 /* hart_exec.c: runs up to left (> 0) steps; returns the steps left. */
 uint64_t hart_exec(hart_t *h, uint64_t left);

@@ -124,13 +124,23 @@ static void tlb_flush_x(hart_t *h)
             h->tlb[s].x[i].vpn = TLB_INVALID;
 }
 
-static void tlb_flush_set(tlbset *t)
+/* all: every entry, else those listed in fill[] when they fit there */
+static void tlb_flush_set(tlbset *t, bool all)
 {
-    for (unsigned i = 0; i < TLB_SIZE; i++) {
-        t->r[i].page = TLB_INVALID;
-        t->w[i].page = TLB_INVALID;
-        t->x[i].vpn = TLB_INVALID;
+    if (all || t->nfill > TLB_FILL_MAX) {
+        for (unsigned i = 0; i < TLB_DSIZE; i++) {
+            t->r[i].page = TLB_INVALID;
+            t->w[i].page = TLB_INVALID;
+        }
+    } else {
+        for (unsigned k = 0; k < t->nfill; k++) {
+            t->r[t->fill[k]].page = TLB_INVALID;
+            t->w[t->fill[k]].page = TLB_INVALID;
+        }
     }
+    t->nfill = 0;
+    for (unsigned i = 0; i < TLB_SIZE; i++)
+        t->x[i].vpn = TLB_INVALID;
 }
 
 static void tlb2_flush_set(hart_t *h, unsigned s)
@@ -144,7 +154,7 @@ static void tlb2_flush_set(hart_t *h, unsigned s)
 void hart_tlb_flush(hart_t *h)
 {
     for (unsigned s = 0; s < TS_COUNT; s++) {
-        tlb_flush_set(&h->tlb[s]);
+        tlb_flush_set(&h->tlb[s], true);
         tlb2_flush_set(h, s);
     }
     h->tlb_used = 0;
@@ -154,7 +164,7 @@ void hart_tlb_flush_vm(hart_t *h)
 {
     for (unsigned s = 0; s < TS_COUNT; s++) {
         if (s == TS_M || !(h->tlb_used & (1u << s))) continue;
-        tlb_flush_set(&h->tlb[s]);
+        tlb_flush_set(&h->tlb[s], false);
         tlb2_flush_set(h, s);
         h->tlb_used &= (uint8_t) ~(1u << s);
     }
@@ -280,16 +290,12 @@ static bool pmp_range(const hart_t *h, unsigned i, uint64_t *lo, uint64_t *last)
         *lo = a << 2;
         *last = *lo + 3;
         return true;
-    case 3: { /* NAPOT */
-        unsigned t = (unsigned)__builtin_ctzll(~a);
-        if (t >= 54) {
-            *lo = 0;
-            *last = UINT64_MAX;
-            return true;
-        }
-        uint64_t size = 1ull << (t + 3);
-        *lo = (a & ~((1ull << t) - 1)) << 2;
-        *last = *lo + size - 1;
+    case 3: { /* NAPOT, decoded as QEMU 7.2 does (pmpaddr keeps 64 bits):
+               * the trailing ones of (a << 2 | 3) give the size; all ones
+               * covers everything */
+        uint64_t a2 = (a << 2) | 3;
+        *lo = a2 & (a2 + 1);
+        *last = a2 | (a2 + 1);
         return true;
     }
     default: return false;
@@ -472,6 +478,12 @@ static bool data_xlate(hart_t *h, uint64_t va, unsigned size, unsigned acc, uint
     if (!hp) return true;
     if (e2->page == page && e2->gen == gen && (e2->perm & acc)) {
         h->tlb_used |= (uint8_t)(1u << h->dset);
+        tlbset *t = h->dtlb;
+        if (t->nfill < TLB_FILL_MAX)
+            t->fill[t->nfill++] = (uint16_t)((va >> 12) & (TLB_DSIZE - 1));
+        else
+            t->nfill = TLB_FILL_MAX + 1;
+        if (OBS_ON(h->obs)) obs_tlb(h->obs, h, pg, acc == ACC_W);
         if (acc == ACC_W) {
             tlb_w *e = TLB_W(h->dtlb, va);
             e->page = page;
@@ -745,6 +757,7 @@ dpage *hart_fetch_page(hart_t *h, uint64_t pc)
                                                               : TS_S));
         e->vpn = pc >> 12;
         e->dp = dp;
+        if (OBS_ON(h->obs)) obs_tlb(h->obs, h, pg, 2);
     }
     return dp;
 }

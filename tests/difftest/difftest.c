@@ -93,6 +93,12 @@ typedef struct dt {
     bool ignore[NSLOT];  /* differs already (reported or tolerated) */
     bool amo_bug[NSLOT]; /* mcause/scause differ by the AMO cause bug */
     bool cur_amo;        /* this step is an AMO other than lr */
+    bool cur_xret;       /* this step is an mret or sret */
+    bool follow_irq;     /* QEMU steps with interrupts on (qemu.sstep=1) */
+    int irq_num[3];      /* QEMU regnums of mip, mcause, mepc */
+    uint64_t qmip;       /* QEMU's mip as last read */
+    uint64_t qmip_after; /* QEMU's mip after the step (when read) */
+    bool mprv_bug;       /* QEMU kept mstatus.MPRV over an xRET (qemu_bug) */
     uint64_t qx[33];     /* QEMU x0..x31, pc */
     bool has_tohost;
     uint64_t tohost;
@@ -640,18 +646,50 @@ static bool qemu_quirk(dt *d, int s, uint64_t m, uint64_t q)
 }
 
 /*
- * QEMU 7.2 bugs, tolerated unless opts.strict: a misaligned AMO (or sc)
- * raises cause 4, load address misaligned, in QEMU; the spec says 6,
- * store/AMO address misaligned, and machina says 6. The cause CSR stays
- * ignored until both agree again, and a csrr of it takes QEMU's value.
+ * QEMU 7.2 bugs, tolerated unless opts.strict: an AMO (not lr; sc only for
+ * misalignment) that faults raises the LOAD flavour of the cause in QEMU,
+ * because its single-threaded TCG expands an AMO into a load then a store
+ * and the load faults first; the spec (unprivileged 8.4, privileged 3.7)
+ * says store/AMO, and machina follows the spec. Exactly these pairs
+ * (machina, QEMU): 6/4 misaligned, 7/5 access fault, 15/13 page fault,
+ * on an AMO step only. Software sees no difference that matters: Linux
+ * and OpenSBI handle both causes the same way for AMOs. The cause CSR
+ * stays ignored until both agree again, and a csrr of it takes QEMU's
+ * value.
  */
+static bool amo_cause_pair(uint64_t m, uint64_t q)
+{
+    return (m == 6 && q == 4) || (m == 7 && q == 5) || (m == 15 && q == 13);
+}
+
 static bool qemu_bug(dt *d, int s, uint64_t m, uint64_t q)
 {
-    if (d->o->strict || !d->cur_amo || m != 6 || q != 4 ||
+    if (d->o->strict || !d->cur_amo || !amo_cause_pair(m, q) ||
         (s != S_CSR + C_MCAUSE && s != S_CSR + C_SCAUSE))
         return false;
     d->rep->quirks++;
     d->amo_bug[s] = d->ignore[s] = true;
+    return true;
+}
+
+/*
+ * QEMU 7.2 bug, tolerated unless opts.strict: an mret or sret that leaves
+ * M-mode keeps mstatus.MPRV; privileged spec 1.12 (3.1.6.3) clears it, as
+ * machina does (QEMU clears it from 8.0 on). MPRV has no effect outside
+ * M-mode and OpenSBI/Linux never return with it set, so only software that
+ * reads it back can tell. From such an xRET until QEMU's MPRV is clear
+ * again, mstatus is compared without MPRV and a csrr of mstatus that differs
+ * in MPRV alone takes QEMU's value.
+ */
+#define MSTATUS_MPRV (1ull << 17)
+
+static bool mprv_bug(dt *d, int s, uint64_t m, uint64_t q)
+{
+    if (s != S_CSR + C_MSTATUS || d->o->strict || (m ^ q) != MSTATUS_MPRV || !(q & MSTATUS_MPRV))
+        return false;
+    if (!d->mprv_bug && !(d->cur_xret && hart_priv(d->hart) != 3)) return false;
+    if (!d->mprv_bug) d->rep->quirks++;
+    d->mprv_bug = true;
     return true;
 }
 
@@ -661,6 +699,8 @@ static bool differs_slots(dt *d)
     for (int s = 0; s < NSLOT; s++) {
         if (!d->qok[s] || !d->m_has[s]) continue;
         uint64_t m = machina_slot(d, s), q = d->qval[s];
+        if (s == S_CSR + C_MSTATUS && !(q & MSTATUS_MPRV)) d->mprv_bug = false;
+        if (mprv_bug(d, s, m, q)) continue;
         if (m == q)
             d->ignore[s] = d->amo_bug[s] = false;
         else if (!d->ignore[s] && !qemu_quirk(d, s, m, q) && !qemu_bug(d, s, m, q))
@@ -706,11 +746,27 @@ static uint64_t tohost_value(dt *d)
     return v;
 }
 
-/* Reads the instruction at pc0 from machina's RAM and decodes it. */
+/* Reads the instruction at pc0 from machina's RAM and decodes it; a pc
+ * that is no physical RAM address (a translated one, e.g. a U page) is
+ * read through QEMU's gdbstub, which translates it with QEMU's current
+ * satp (both sides hold the same memory until a mismatch is reported). */
 static void fetch_insn(dt *d, uint64_t pc0, dinsn *di)
 {
     const uint8_t *ip = bus_ram_ptr(d->bus, pc0, 2, false);
-    if (ip) {
+    uint8_t vb[4];
+    if (!ip && rsp_read_mem(d->rsp, pc0, vb, 2) == MC_OK) {
+        di->w = (uint32_t)vb[0] | (uint32_t)vb[1] << 8;
+        di->len = 2;
+        if ((di->w & 3) != 3) {
+            di->known = true;
+        } else {
+            di->len = 4;
+            if (rsp_read_mem(d->rsp, pc0 + 2, vb + 2, 2) == MC_OK) {
+                di->w |= (uint32_t)vb[2] << 16 | (uint32_t)vb[3] << 24;
+                di->known = true;
+            }
+        }
+    } else if (ip) {
         di->w = (uint32_t)ip[0] | (uint32_t)ip[1] << 8;
         di->len = 2;
         di->known = true;
@@ -725,6 +781,13 @@ static void fetch_insn(dt *d, uint64_t pc0, dinsn *di)
     }
     decode(di, d->hart);
     d->cur_amo = di->amo && (di->w >> 27) != 2;
+    d->cur_xret = di->known && (di->w == 0x30200073 || di->w == 0x10200073);
+}
+
+static bool sstc_on(dt *d)
+{
+    uint64_t env = 0;
+    return hart_csr(d->hart, 0x30a, &env) == MC_OK && (env >> 63);
 }
 
 /* Takes QEMU's value for a register no program controls: a load from MMIO
@@ -743,8 +806,13 @@ static void sync_uncontrolled(dt *d, const dinsn *di, bool trapped, uint64_t ste
                     (unsigned long long)step, xname[rd], (unsigned long long)q,
                     (unsigned long long)pc0);
     } else if ((di->csr == 0x342 || di->csr == 0x142) &&
-               d->amo_bug[S_CSR + (di->csr == 0x342 ? C_MCAUSE : C_SCAUSE)] && m == 6 && q == 4) {
+               d->amo_bug[S_CSR + (di->csr == 0x342 ? C_MCAUSE : C_SCAUSE)] &&
+               amo_cause_pair(m, q)) {
         d->rep->quirks++; /* read of the AMO cause bug */
+    } else if ((di->csr == 0x344 || di->csr == 0x144) && (m ^ q) == (1u << 5) && sstc_on(d)) {
+        d->rep->synced++; /* STIP from Sstc follows QEMU's clock */
+    } else if (di->csr == 0x300 && d->mprv_bug && (m ^ q) == MSTATUS_MPRV) {
+        d->rep->quirks++; /* read of the MPRV-over-xRET bug */
     } else if (di->csr >= 0 && d->o->tolerate_quirks && quirk_csr((unsigned)di->csr, m, q)) {
         d->rep->quirks++; /* read of a quirky CSR */
     } else {
@@ -814,13 +882,82 @@ static int check_end(dt *d, uint64_t step, uint64_t pc0, const dinsn *di)
     return 0;
 }
 
-/* Steps machina, then QEMU; 1 to go on, 0 when both finished through the
- * test finisher, MC_EDIVERGE or another code otherwise. */
+/*
+ * Interrupts. The device interrupt lines (MSIP, MTIP, MEIP) are inputs no
+ * program controls step by step: QEMU's CLINT runs on QEMU's virtual clock,
+ * machina has stubs. So QEMU steps with interrupts and timers enabled
+ * (gdbstub `Qqemu.sstep=1`; by default its single-step masks them) and
+ * machina's lines follow QEMU's mip: read just before the step (when an
+ * enabled line, a SYSTEM instruction or a wfi makes it matter) and given
+ * to machina with hart_set_irq. A line can still rise inside QEMU's step
+ * (a timer expiring while the step runs) and be taken at once: QEMU is
+ * stepped first, and when its mcause/mepc show an interrupt taken at this
+ * pc, machina gets QEMU's lines after the step before it steps. Machina
+ * then takes the same interrupt by its own priority and delegation rules,
+ * and everything is compared as usual. Sstc's STIP follows each side's
+ * own time (machina's is virtual); a csrr of mip/sip that differs in STIP
+ * alone while menvcfg.STCE is set takes QEMU's value, as rdtime does.
+ */
+#define DEV_LINES 0x888ull /* MSIP | MTIP | MEIP */
+
+static void set_lines(dt *d, uint64_t mip)
+{
+    static const unsigned irqs[] = {HART_IRQ_MSIP, HART_IRQ_MTIP, HART_IRQ_MEIP};
+    for (unsigned i = 0; i < 3; i++)
+        hart_set_irq(d->hart, irqs[i], (int)((mip >> irqs[i]) & 1));
+}
+
+/* Reads QEMU's mip (and mcause, mepc when n == 3) into v. */
+static int read_irq_regs(dt *d, unsigned n, uint64_t v[3])
+{
+    bool ok[3];
+    int rc = rsp_read_regs(d->rsp, d->irq_num, n, v, ok);
+    if (rc < 0) return rc;
+    for (unsigned i = 0; i < n; i++)
+        if (!ok[i]) return MC_EFORMAT;
+    d->qmip = v[0];
+    return MC_OK;
+}
+
+/* Steps QEMU then machina with QEMU's interrupt lines (follow_irq). */
+static int step_follow(dt *d, uint64_t pc0, const dinsn *di, rsp_stop *why)
+{
+    hart_t *h = d->hart;
+    uint64_t mie = 0, v[3];
+    if (hart_csr(h, 0x304, &mie) < 0) mie = 0;
+    bool enabled = (mie & DEV_LINES) != 0;
+    bool waiting = hart_is_waiting(h);
+    int rc;
+    if ((enabled || di->sys || !di->known) && (rc = read_irq_regs(d, 1, v)) < 0) return rc;
+    uint64_t lines = d->qmip;
+    if ((rc = rsp_step(d->rsp, why)) < 0 || *why != RSP_STOP_SIGNAL) return rc;
+    if ((rc = rsp_read_core(d->rsp, d->qx)) < 0) return rc;
+    bool wfi = di->known && di->w == 0x10500073;
+    if (enabled || waiting || wfi) {
+        if ((rc = read_irq_regs(d, 3, v)) < 0) return rc;
+        d->qmip_after = v[0];
+        bool took = (v[1] >> 63) && v[2] == pc0 && d->qx[32] != pc0 + di->len;
+        if (took || waiting) lines = v[0]; /* the line that interrupted or woke QEMU */
+    }
+    set_lines(d, lines);
+    return MC_OK;
+}
+
+/* Steps machina, then QEMU (or the other way round when following QEMU's
+ * interrupts); 1 to go on, 0 when both finished through the test finisher,
+ * MC_EDIVERGE or another code otherwise. */
 static int step_both(dt *d, uint64_t step, uint64_t pc0, const dinsn *di)
 {
     hart_t *h = d->hart;
     d->st.mmio_read = false;
     bool fin_before = d->st.finished;
+    rsp_stop why = RSP_STOP_SIGNAL;
+    int rc;
+    if (d->follow_irq && (rc = step_follow(d, pc0, di, &why)) < 0) {
+        report_insn(d, step, pc0, di);
+        note(d, "  QEMU did not complete the step: %s\n", mc_strerror(rc));
+        return MC_EDIVERGE;
+    }
     uint64_t done = hart_run(h, 1, d->vtime);
     d->vtime += HART_NS_PER_STEP;
     if (done != 1) {
@@ -828,10 +965,23 @@ static int step_both(dt *d, uint64_t step, uint64_t pc0, const dinsn *di)
              (unsigned long long)step, (unsigned long long)pc0);
         return MC_ESTATE;
     }
+    /* QEMU's step over a wfi that waits goes on, once woken, to the next
+     * instruction or the interrupt entry: machina does that as a second
+     * step, with the line that woke QEMU. */
+    if (d->follow_irq && di->known && di->w == 0x10500073 && hart_pc(h) == pc0 + 4 &&
+        d->qx[32] != pc0 + 4) {
+        set_lines(d, d->qmip_after);
+        done = hart_run(h, 1, d->vtime);
+        d->vtime += HART_NS_PER_STEP;
+        if (done != 1) {
+            note(d,
+                 "difftest: machina did not wake from wfi at step %llu (pc 0x%llx) when QEMU did\n",
+                 (unsigned long long)step, (unsigned long long)pc0);
+            return MC_ESTATE;
+        }
+    }
     if (d->o->inject_at == step) hart_set_reg(h, 31, hart_reg(h, 31) ^ 1);
-    rsp_stop why;
-    int rc = rsp_step(d->rsp, &why);
-    if (rc < 0) {
+    if (!d->follow_irq && (rc = rsp_step(d->rsp, &why)) < 0) {
         report_insn(d, step, pc0, di);
         note(d, "  QEMU did not complete the step: %s\n", mc_strerror(rc));
         return MC_EDIVERGE;
@@ -844,11 +994,26 @@ static int step_both(dt *d, uint64_t step, uint64_t pc0, const dinsn *di)
              m_fin ? d->st.finish_val : 0, m_fin ? "QEMU" : "machina");
         return MC_EDIVERGE;
     }
-    if ((rc = rsp_read_core(d->rsp, d->qx)) < 0) {
+    if (!d->follow_irq && (rc = rsp_read_core(d->rsp, d->qx)) < 0) {
         note(d, "difftest: reading QEMU registers: %s\n", mc_strerror(rc));
         return rc;
     }
     return 1;
+}
+
+/* Whether QEMU's step over a wfi comes back: it traps (TW, U-mode), an
+ * interrupt is pending and enabled already, or a device line that QEMU's
+ * clock can raise is enabled (the program is waiting for its timer or
+ * software interrupt; if it never comes, rsp_step times out). */
+static bool wfi_returns(dt *d)
+{
+    uint64_t mie = 0, mip = 0, ms = 0;
+    unsigned priv = hart_priv(d->hart);
+    if (hart_csr(d->hart, 0x304, &mie) < 0 || hart_csr(d->hart, 0x344, &mip) < 0 ||
+        hart_csr(d->hart, 0x300, &ms) < 0)
+        return false;
+    if (priv == HART_PRIV_U || (priv == HART_PRIV_S && (ms & (1ull << 21)))) return true;
+    return (mie & (DEV_LINES | mip)) != 0;
 }
 
 /* One lock-step; returns 1 to go on, 0 when the run ended cleanly,
@@ -865,7 +1030,7 @@ static int one_step(dt *d, uint64_t step)
 
     /* WFI waits for an interrupt: QEMU's single-step masks them (and
      * machina's stub devices never raise one), so comparison ends here. */
-    if (di.known && di.w == 0x10500073) {
+    if (di.known && di.w == 0x10500073 && !(d->follow_irq && wfi_returns(d))) {
         d->rep->interrupted = true;
         note(d,
              "difftest: stopped at step %llu: wfi at pc 0x%llx (interrupts cannot be "
@@ -882,10 +1047,12 @@ static int one_step(dt *d, uint64_t step)
     uint64_t mnow[NSLOT];
     choose_reads(d, &di, step, trapped, want, mnow);
 
-    /* Machina took an interrupt: QEMU's single-step never does. */
+    /* Machina took an interrupt: QEMU's single-step never does unless it
+     * steps with interrupts on. */
     uint64_t mcause = mnow[S_CSR + C_MCAUSE], scause = mnow[S_CSR + C_SCAUSE];
-    if ((trapped || di.jump) && (((mcause >> 63) && mnow[S_CSR + C_MEPC] == pc0) ||
-                                 ((scause >> 63) && mnow[S_CSR + C_SEPC] == pc0))) {
+    if (!d->follow_irq && (trapped || di.jump) &&
+        (((mcause >> 63) && mnow[S_CSR + C_MEPC] == pc0) ||
+         ((scause >> 63) && mnow[S_CSR + C_SEPC] == pc0))) {
         d->rep->interrupted = true;
         note(d,
              "difftest: stopped at step %llu: machina took interrupt (mcause 0x%llx scause "
@@ -923,6 +1090,35 @@ static int one_step(dt *d, uint64_t step)
     return check_end(d, step, pc0, &di);
 }
 
+/* Turns interrupts on in QEMU's single-step and gives machina QEMU's
+ * lines at the start (QEMU's MTIP is pending from reset: mtimecmp = 0). */
+static int follow_setup(dt *d)
+{
+    static const char *const names[3] = {"mip", "mcause", "mepc"};
+    static const unsigned nums[3] = {0x344, 0x342, 0x341};
+    int mst = rsp_regnum(d->rsp, "mstatus");
+    for (unsigned i = 0; i < 3; i++) {
+        d->irq_num[i] = rsp_regnum(d->rsp, names[i]);
+        if (d->irq_num[i] < 0 && mst >= 0) d->irq_num[i] = mst - 0x300 + (int)nums[i];
+        if (d->irq_num[i] < 0) return MC_OK; /* cannot follow: interrupts stay masked */
+    }
+    char buf[64];
+    if (rsp_command(d->rsp, "Qqemu.sstep=0x1", buf, sizeof buf) < 0 || strcmp(buf, "OK") != 0) {
+        if (d->o->verbose)
+            fprintf(stderr, "difftest: QEMU refused qemu.sstep=1: interrupts masked\n");
+        return MC_OK;
+    }
+    uint64_t v[3];
+    int rc = read_irq_regs(d, 1, v);
+    if (rc < 0) {
+        note(d, "difftest: cannot read QEMU's mip: %s\n", mc_strerror(rc));
+        return rc;
+    }
+    d->follow_irq = true;
+    set_lines(d, d->qmip);
+    return MC_OK;
+}
+
 int difftest_run_opts(const char *elf, const difftest_opts *o, difftest_report *rep)
 {
     dt d = {0};
@@ -934,6 +1130,7 @@ int difftest_run_opts(const char *elf, const difftest_opts *o, difftest_report *
     if ((rc = start_qemu(&d, elf)) < 0) goto done;
     resolve_regs(&d);
     if ((rc = sync_start(&d)) < 0) goto done;
+    if ((rc = follow_setup(&d)) < 0) goto done;
 
     /* Step 0: the state both start from. */
     bool all[NSLOT];

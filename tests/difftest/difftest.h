@@ -15,14 +15,19 @@
  * finisher, when pc reaches opts.end_pc, or at the step cap.
  *
  * Known QEMU 7.2 bugs are tolerated and counted in `quirks` unless
- * opts.strict (difftest.c, qemu_bug).
+ * opts.strict (difftest.c, qemu_bug, mprv_bug): the load flavour of an
+ * AMO's fault cause (4/5/13 for 6/7/15) and mstatus.MPRV kept over an xRET.
  *
  * Values no program controls are taken over from QEMU and counted in
- * `synced`: reads of time/cycle/instret CSRs and loads from MMIO (machina
- * has stub devices only: test finisher, CLINT, PLIC, UART). mip is not
- * compared. QEMU's single-step masks interrupts, so comparison stops at
- * machina's first interrupt or at the first wfi (reported as
- * `interrupted`).
+ * `synced`: reads of time/cycle/instret CSRs, loads from MMIO (machina
+ * has stub devices only: test finisher, CLINT, PLIC, UART) and Sstc's
+ * STIP in a read of mip/sip. The device interrupt lines (MSIP, MTIP,
+ * MEIP) follow QEMU's: QEMU single-steps with interrupts and timers on
+ * (qemu.sstep=1) and machina gets QEMU's lines before each step (and after
+ * it when QEMU took an interrupt or woke from wfi), so interrupts, their
+ * priorities, delegation and wfi are compared like everything else (mip
+ * itself is not a compared CSR). When QEMU refuses qemu.sstep, or at a
+ * wfi that nothing enabled could end, comparison stops (`interrupted`).
  */
 #ifndef MACHINA_TEST_DIFFTEST_H
 #define MACHINA_TEST_DIFFTEST_H

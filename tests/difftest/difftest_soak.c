@@ -3,7 +3,12 @@
  *
  *   difftest-soak [--steps N] [--seed S] [--len L] [--priv MODE] [--csr-any] [--stop]
  *                 [--keep DIR] [--keep-going] [--strict] [--tolerate-quirks] [--verbose] [--trace]
+ *   difftest-soak --elf FILE [--steps N] [--keep-going] [--strict] [--verbose] [--trace]
  *
+ * With --elf, runs one bare-metal ELF in lock-step (at most N steps,
+ * default 1000000) and prints the report: exit 0 when it ended or stopped
+ * at an interrupt/wfi with nothing differing, 1 on a mismatch or the step
+ * cap, 2 on a setup error. Otherwise it:
  * Builds random streams (rvgen.h) of L instructions from seeds S, S+1, ...
  * and runs each in lock-step (difftest.h) until N steps in all have been
  * compared. MODE is where the streams run: m, s, u, s39, u39 (S or U with
@@ -29,6 +34,8 @@ static void usage(void)
     fprintf(stderr, "usage: difftest-soak [--steps N] [--seed S] [--len L] "
                     "[--priv m|s|u|s39|u39|sd|ud39|mix] [--csr-any] "
                     "[--stop] [--keep DIR] [--keep-going] [--strict] [--tolerate-quirks] "
+                    "[--verbose] [--trace]\n"
+                    "       difftest-soak --elf FILE [--steps N] [--keep-going] [--strict] "
                     "[--verbose] [--trace]\n");
     exit(2);
 }
@@ -66,7 +73,7 @@ int main(int argc, char **argv)
     unsigned len = 4000, flags = 0;
     bool stop = false, verbose = false, trace = false, keep_going = false, quirks_ok = false,
          strict = false;
-    const char *keep = ".";
+    const char *keep = ".", *elf = NULL;
     int mode = -1; /* mix */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -83,7 +90,9 @@ int main(int argc, char **argv)
                 if (strcmp(m, modes[k].name) == 0) mode = (int)k;
             if (strcmp(m, "mix") == 0) mode = -1;
             if (mode == -2) usage();
-        } else if (strcmp(a, "--keep") == 0 && i + 1 < argc)
+        } else if (strcmp(a, "--elf") == 0 && i + 1 < argc)
+            elf = argv[++i];
+        else if (strcmp(a, "--keep") == 0 && i + 1 < argc)
             keep = argv[++i];
         else if (strcmp(a, "--csr-any") == 0)
             flags |= RVGEN_CSR_ANY_READ;
@@ -101,6 +110,26 @@ int main(int argc, char **argv)
             trace = verbose = true;
         else
             usage();
+    }
+    if (elf) {
+        static difftest_report one;
+        difftest_opts o = {.max_steps = steps,
+                           .verbose = verbose,
+                           .trace = trace,
+                           .keep_going = keep_going,
+                           .tolerate_quirks = quirks_ok,
+                           .strict = strict};
+        int rc = difftest_run_opts(elf, &o, &one);
+        printf("%s%s: %llu steps, %s, tohost 0x%llx, %u synced, %u QEMU deviations tolerated\n",
+               one.text, elf, (unsigned long long)one.steps,
+               rc == MC_EDIVERGE ? "MISMATCH"
+               : rc < 0          ? mc_strerror(rc)
+               : one.ended       ? "ended"
+               : one.interrupted ? "stopped at an interrupt or wfi"
+                                 : "step cap reached",
+               (unsigned long long)one.tohost, one.synced, one.quirks);
+        if (rc < 0 && rc != MC_EDIVERGE) return 2;
+        return rc == MC_OK && (one.ended || one.interrupted) ? 0 : 1;
     }
     if (len == 0 || len > RVGEN_MAX_INSNS) {
         fprintf(stderr, "difftest-soak: --len must be 1..%u\n", RVGEN_MAX_INSNS);

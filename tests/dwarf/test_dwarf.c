@@ -17,7 +17,8 @@
 
 #include <cmocka.h>
 
-#include "dwarf.h"
+#include "../../src/introspect/dwarf.h"
+#include "small_types.h"
 
 #define VMLINUX    MACHINA_CORPUS_DIR "/vmlinux"
 #define SYSTEM_MAP MACHINA_CORPUS_DIR "/System.map"
@@ -114,6 +115,19 @@ static const check checks[] = {
     {"struct page", "mapping"},
     {"struct page", "flags"},
     {"struct sched_entity", "vruntime"},
+    /* what the Linux view (src/introspect/linux) reads */
+    {"struct task_struct", "tgid"},
+    {"struct task_struct", "exit_state"},
+    {"struct task_struct", "prio"},
+    {"struct task_struct", "static_prio"},
+    {"struct task_struct", "policy"},
+    {"struct task_struct", "flags"},
+    {"struct task_struct", "thread_node"},
+    {"struct task_struct", "thread_info"},
+    {"struct signal_struct", NULL},
+    {"struct signal_struct", "thread_head"},
+    {"struct thread_info", "cpu"},
+    {"struct kernel_mapping", "page_offset"},
 };
 
 static const char *const bitfields[] = {"sched_reset_on_fork", "sched_contributes_to_load",
@@ -454,6 +468,140 @@ static void test_dwarf__bad_files(void **state)
     dwarf_free(d);
 }
 
+/* ---- a small ELF compiled here ------------------------------------------------ */
+
+/* Bit position and width of a bit-field, found by setting it in a zeroed
+ * struct (the host compiler's layout). */
+#define BITS_OF(field, pos, width)                                                                 \
+    do {                                                                                           \
+        struct sm_bits s_;                                                                         \
+        memset(&s_, 0, sizeof(s_));                                                                \
+        s_.field = -1;                                                                             \
+        bit_scan((const uint8_t *)&s_, sizeof(s_), &(pos), &(width));                              \
+    } while (0)
+
+static void bit_scan(const uint8_t *p, size_t n, unsigned *pos, unsigned *width)
+{
+    *pos = ~0u;
+    *width = 0;
+    for (unsigned i = 0; i < n * 8; i++)
+        if (p[i / 8] >> (i % 8) & 1) {
+            if (*pos == ~0u) *pos = i;
+            (*width)++;
+        }
+}
+
+static void check_member(dwarf_types *d, dwarf_type_t t, const char *name, uint64_t off)
+{
+    dwarf_member m;
+    if (dwarf_type_find_member(d, t, name, &m)) fail_msg("%s: %s", name, dwarf_last_error(d));
+    if (m.offset != off)
+        fail_msg("member %s at %llu, the host compiler says %llu", name,
+                 (unsigned long long)m.offset, (unsigned long long)off);
+}
+
+static void test_dwarf__small_elf(void **state)
+{
+    (void)state;
+    char src[128], elf[128], cmd[700];
+    snprintf(src, sizeof(src), "%s/small.c", cache_dir);
+    snprintf(elf, sizeof(elf), "%s/small.elf", cache_dir);
+    FILE *f = fopen(src, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "#include \"%s/tests/dwarf/small_types.h\"\n"
+            "struct sm_outer sm_global;\nunion sm_u sm_union;\nenum sm_color sm_col;\n"
+            "sm_outer_t *sm_ptr;\nvoid _start(void) { for (;;) ; }\n",
+            MACHINA_SOURCE_DIR);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), "riscv64-linux-gnu-gcc -g -O0 -nostdlib -static -o %s %s 2>&1", elf,
+             src);
+    if (system(cmd)) fail_msg("riscv64-linux-gnu-gcc could not build %s (is it installed?)", elf);
+    dwarf_types *d;
+    if (dwarf_open(&d, elf, "")) fail_msg("dwarf_open: %s", dwarf_last_error(d));
+    dwarf_type_t o = lookup(d, "struct sm_outer"), u = lookup(d, "union sm_u"),
+                 b = lookup(d, "struct sm_bits"), e = lookup(d, "enum sm_color"), t;
+    assert_int_equal(dwarf_type_size(o), sizeof(struct sm_outer));
+    assert_int_equal(dwarf_type_size(u), sizeof(union sm_u));
+    assert_int_equal(dwarf_type_size(b), sizeof(struct sm_bits));
+    assert_int_equal(dwarf_type_size(e), sizeof(enum sm_color));
+    assert_int_equal(dwarf_type_kind(u), DWARF_K_UNION);
+    /* members, through anonymous structs and unions */
+    check_member(d, o, "x", offsetof(struct sm_outer, x));
+    check_member(d, o, "y", offsetof(struct sm_outer, y));
+    check_member(d, o, "z", offsetof(struct sm_outer, z));
+    check_member(d, o, "w", offsetof(struct sm_outer, w));
+    check_member(d, o, "u", offsetof(struct sm_outer, u));
+    check_member(d, o, "col", offsetof(struct sm_outer, col));
+    check_member(d, o, "bits", offsetof(struct sm_outer, bits));
+    check_member(d, o, "grid", offsetof(struct sm_outer, grid));
+    check_member(d, o, "next", offsetof(struct sm_outer, next));
+    check_member(d, o, "cv", offsetof(struct sm_outer, cv));
+    check_member(d, o, "tail", offsetof(struct sm_outer, tail));
+    check_member(d, o, "nosuch|z", offsetof(struct sm_outer, z));
+    check_member(d, u, "lo", offsetof(union sm_u, lo));
+    check_member(d, u, "hi", offsetof(union sm_u, hi));
+    check_member(d, u, "c", 0);
+    /* bit-fields: absolute bit position and width */
+    static const char *const names[] = {"a", "b", "c", "d", "f"};
+    unsigned pos[5], width[5];
+    BITS_OF(a, pos[0], width[0]);
+    BITS_OF(b, pos[1], width[1]);
+    BITS_OF(c, pos[2], width[2]);
+    BITS_OF(d, pos[3], width[3]);
+    BITS_OF(f, pos[4], width[4]);
+    for (int i = 0; i < 5; i++) {
+        dwarf_member m;
+        assert_int_equal(dwarf_type_find_member(d, b, names[i], &m), 0);
+        if (m.offset * 8 + m.bit_offset != pos[i] || m.bit_size != width[i])
+            fail_msg("bit-field %s: bit %llu width %u, the host compiler says bit %u width %u",
+                     names[i], (unsigned long long)(m.offset * 8 + m.bit_offset), m.bit_size,
+                     pos[i], width[i]);
+    }
+    check_member(d, b, "e", offsetof(struct sm_bits, e));
+    /* enum values */
+    int64_t v;
+    assert_int_equal(dwarf_type_nenums(e), 3);
+    assert_string_equal(dwarf_type_enum(e, 0, &v), "SM_RED");
+    assert_int_equal(v, SM_RED);
+    assert_string_equal(dwarf_type_enum(e, 1, &v), "SM_GREEN");
+    assert_int_equal(v, SM_GREEN);
+    assert_string_equal(dwarf_type_enum(e, 2, &v), "SM_BLUE");
+    assert_int_equal(v, SM_BLUE);
+    /* arrays: int grid[3][4], struct sm_bits bits[2], flexible char tail[] */
+    dwarf_member m;
+    assert_int_equal(dwarf_type_find_member(d, o, "grid", &m), 0);
+    assert_int_equal(dwarf_type_strip(d, m.type, &t), 0);
+    assert_int_equal(dwarf_type_ndims(t), 2);
+    assert_int_equal(dwarf_type_dim(t, 0), 3);
+    assert_int_equal(dwarf_type_dim(t, 1), 4);
+    assert_int_equal(dwarf_type_size(t), sizeof(((struct sm_outer *)0)->grid));
+    assert_int_equal(dwarf_type_index(d, t, &t), 0);
+    assert_int_equal(dwarf_type_size(t), sizeof(((struct sm_outer *)0)->grid[0]));
+    assert_int_equal(dwarf_type_find_member(d, o, "bits", &m), 0);
+    assert_int_equal(dwarf_type_size(m.type), sizeof(((struct sm_outer *)0)->bits));
+    assert_int_equal(dwarf_type_find_member(d, o, "tail", &m), 0);
+    assert_int_equal(dwarf_type_size(m.type), 0);
+    /* typedef, pointer, qualifiers, globals */
+    t = lookup(d, "sm_outer_t");
+    assert_int_equal(dwarf_type_kind(t), DWARF_K_TYPEDEF);
+    assert_int_equal(dwarf_type_strip(d, t, &t), 0);
+    assert_ptr_equal(t, o);
+    assert_int_equal(dwarf_type_find_member(d, o, "cv", &m), 0);
+    assert_int_equal(dwarf_type_size(m.type), 2);
+    assert_int_equal(dwarf_type_strip(d, m.type, &t), 0);
+    assert_int_equal(dwarf_type_kind(t), DWARF_K_BASE);
+    uint64_t addr;
+    assert_int_equal(dwarf_var_lookup(d, "sm_global", &addr, &t), 0);
+    assert_ptr_equal(t, o);
+    assert_true(addr != 0);
+    assert_int_equal(dwarf_var_lookup(d, "sm_ptr", &addr, &t), 0);
+    assert_int_equal(dwarf_type_kind(t), DWARF_K_POINTER);
+    char buf[128];
+    assert_string_equal(dwarf_type_format(d, t, buf, sizeof(buf)), "sm_outer_t *");
+    dwarf_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -462,6 +610,7 @@ int main(void)
         cmocka_unit_test(test_dwarf__agrees_with_gdb),
         cmocka_unit_test(test_dwarf__cache),
         cmocka_unit_test(test_dwarf__bad_files),
+        cmocka_unit_test(test_dwarf__small_elf),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1323,6 +1323,44 @@ static void test_fpu__random_vs_host_binary64(void **state)
     assert_true(x.checks > 1000000);
 }
 
+/*
+ * fpu.c takes binary64 add/sub/mul/div/sqrt in RNE through host doubles
+ * when operands and result are normal inside exponent guards (1..0x7fb for
+ * add, results >= 2^-959 for mul/div/sqrt/fma, fma only when c - r is
+ * exact); check both sides of every guard, with operand pairs whose
+ * product, quotient or sum lands there and addends near the product.
+ */
+static void test_fpu__host_fast_path_edges(void **state)
+{
+    (void)state;
+    xcheck_t x = {.rng = 0x5eedfa57};
+    static const unsigned edges[] = {1, 2, 63, 64, 65, 0x3ff, 0x7fa, 0x7fb, 0x7fc, 0x7fd, 0x7fe};
+    const unsigned ne = sizeof(edges) / sizeof(edges[0]);
+    for (int i = 0; i < 20000; i++) {
+        uint64_t fa = rnd(&x) & ((1ull << 52) - 1), fb_ = rnd(&x) & ((1ull << 52) - 1);
+        if (i & 1) fb_ &= ~0xffffffull; /* few low bits: exact results too */
+        uint64_t ea = edges[rnd(&x) % ne], eb;
+        switch (rnd(&x) % 4) {
+        case 0: eb = edges[rnd(&x) % ne]; break;
+        case 1: eb = 0x3ff + 64 - ea / 2 + rnd(&x) % 3; break; /* a / b, sqrt near 2^-959 */
+        case 2: eb = 0x3ff + 0x3ff + 64 - ea - rnd(&x) % 3; break; /* a * b near 2^-959 */
+        default: eb = ea - rnd(&x) % 60; break;                 /* sums and cancellation */
+        }
+        eb &= 0x7ff;
+        if (eb == 0x7ff) eb = 0x7fe;
+        uint64_t a = (rnd(&x) & (1ull << 63)) | ea << 52 | fa;
+        uint64_t b = (rnd(&x) & (1ull << 63)) | eb << 52 | fb_;
+        /* c near a*b in magnitude: fma's c - r is then often exact */
+        uint64_t ec = (ea + eb + rnd(&x) % 5 - 2 - 0x3ff) & 0x7ff;
+        uint64_t c = (rnd(&x) & (1ull << 63)) | ec << 52 | (rnd(&x) & ((1ull << 52) - 1));
+        if (i & 2) c = (c & ~((1ull << 52) - 1)) | (fa & ~0xfffffull);
+        xcheck_arith64(&x, a, b, c);
+        xcheck_arith64(&x, a & ~(1ull << 63), b, a); /* sqrt of a positive a */
+    }
+    print_message("fast-path edges: %u checks, %u mismatches\n", x.checks, x.mismatches);
+    assert_int_equal(x.mismatches, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1345,6 +1383,7 @@ int main(void)
         cmocka_unit_test(test_fpu__int_to_float),
         cmocka_unit_test(test_fpu__random_vs_host_binary32),
         cmocka_unit_test(test_fpu__random_vs_host_binary64),
+        cmocka_unit_test(test_fpu__host_fast_path_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

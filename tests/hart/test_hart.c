@@ -653,7 +653,10 @@ static void test_hart__sstc(void **state)
     run(e, 1);
     assert_int_equal(hart_next_deadline(e->h), UINT64_MAX); /* STCE off */
     e->h->st.menvcfg = MENVCFG_STCE;
+    assert_int_equal(hart_next_deadline(e->h), UINT64_MAX); /* STIE off: cannot matter */
+    e->h->st.mie = MIP_STIP;
     assert_int_equal(hart_next_deadline(e->h), 500);
+    e->h->st.mie = 0;
     assert_int_equal(hart_run(e->h, 1, 400), 1);
     assert_int_equal(csr(e, 0x344) & MIP_STIP, 0);
     assert_int_equal(hart_run(e->h, 1, 500), 1);
@@ -903,6 +906,49 @@ static void test_hart__pmp(void **state)
     env_free(e);
 }
 
+/* pmpaddr keeps all 64 bits written (QEMU 7.2), and all ones is NAPOT
+ * over everything. */
+static void test_hart__pmpaddr_width(void **state)
+{
+    (void)state;
+    env *e = env_new(HART_EXT_DEFAULT);
+    PROG(e, CSRRW(ZERO, 0x3bf, A0), CSRRS(A1, 0x3bf, ZERO), CSRRW(ZERO, 0x3b0, A2),
+         CSRRS(A3, 0x3b0, ZERO));
+    hart_set_reg(e->h, A0, ~0ull);
+    hart_set_reg(e->h, A2, 0xfff0000000000123ull);
+    run(e, 4);
+    assert_int_equal(X(A1), ~0ull);
+    assert_int_equal(X(A3), 0xfff0000000000123ull);
+    e->h->st.pmpcfg[15] = (3 << 3) | 1; /* NAPOT, R */
+    e->h->st.pmpcfg[0] = 0;
+    hart_pmp_changed(e->h);
+    assert_int_equal(e->h->pmp_active, 1);
+    assert_int_equal(e->h->pmp_lo[0], 0);
+    assert_int_equal(e->h->pmp_last[0], UINT64_MAX);
+    env_free(e);
+}
+
+/* mret and sret drop the LR reservation, as QEMU 7.2 does. */
+static void test_hart__xret_drops_reservation(void **state)
+{
+    (void)state;
+    for (unsigned k = 0; k < 2; k++) {
+        env *e = env_new(HART_EXT_DEFAULT);
+        PROG(e, LR_D(A0, T0), k ? SRET : MRET, SC_D(A1, T0, A2));
+        hart_set_reg(e->h, T0, DATA);
+        hart_set_reg(e->h, A2, 9);
+        put64(e, DATA, 4);
+        e->h->st.mepc = e->h->st.sepc = RAM + 8;
+        e->h->st.mstatus |= MS_MPP | MS_SPP; /* mret stays in M; sret goes to S */
+        run(e, 3);
+        assert_int_equal(hart_pc(e->h), RAM + 12);
+        assert_int_equal(X(A0), 4);
+        assert_int_equal(X(A1), 1); /* sc failed */
+        assert_int_equal(get64(e, DATA), 4);
+        env_free(e);
+    }
+}
+
 static void test_hart__fp_smoke(void **state)
 {
     (void)state;
@@ -1004,6 +1050,8 @@ int main(void)
         cmocka_unit_test(test_hart__code_written_by_other_hart),
         cmocka_unit_test(test_hart__mprv),
         cmocka_unit_test(test_hart__pmp),
+        cmocka_unit_test(test_hart__pmpaddr_width),
+        cmocka_unit_test(test_hart__xret_drops_reservation),
         cmocka_unit_test(test_hart__fp_smoke),
         cmocka_unit_test(test_hart__snapshot_roundtrip),
         cmocka_unit_test(test_hart__parse_cpu),

@@ -497,6 +497,67 @@ static void test_rr__damaged_files(void **state)
     free(data);
 }
 
+/* Every segment replayed from its own restored checkpoint reaches the
+ * next one's hash (DESIGN.md section 4); MACHINA_RR_START moves the start
+ * of a seek without changing its answer; verify catches a damaged
+ * checkpoint blob before replaying. */
+static void test_rr__segments_and_start_checkpoint(void **state)
+{
+    (void)state;
+    for (unsigned nh = 1; nh <= 2; nh++) {
+        live l;
+        const char *path = tmp("seg.mrr");
+        record(path, nh, 20000, 3, &l, NULL);
+        rr_file *f;
+        char err[512];
+        assert_int_equal(rr_open(&f, path, err, sizeof(err)), MC_OK);
+        const rr_info *in = rr_get_info(f);
+        assert_true(in->ncheckpoints >= 6);
+        rr_verify_result *res = calloc(1, sizeof(*res));
+        assert_int_equal(rr_verify_segments(f, res, err, sizeof(err)), MC_OK);
+        if (!res->ok) fprintf(stderr, "%s", res->report);
+        assert_true(res->ok);
+        assert_int_equal(res->checked, in->ncheckpoints); /* and the end */
+        assert_non_null(strstr(res->report, "verify: OK"));
+
+        const rr_ckpt_info *ck;
+        size_t nck;
+        assert_int_equal(rr_checkpoints(f, &ck, &nck), MC_OK);
+        char at[32];
+        snprintf(at, sizeof(at), "i:%llu", (unsigned long long)(ck[nck - 2].steps + 777));
+        rr_replay *rp;
+        assert_int_equal(rr_replay_new(&rp, f, err, sizeof(err)), MC_OK);
+        uint64_t h = seek_hash(rp, at, UINT64_MAX);
+        rr_replay_free(rp);
+        setenv("MACHINA_RR_START", "1", 1);
+        assert_int_equal(rr_replay_new(&rp, f, err, sizeof(err)), MC_OK);
+        assert_int_equal(seek_hash(rp, at, UINT64_MAX), h);
+        rr_replay_free(rp);
+        setenv("MACHINA_RR_START", "999", 1);
+        assert_int_equal(rr_replay_new(&rp, f, err, sizeof(err)), MC_EINVAL);
+        assert_non_null(strstr(err, "no such checkpoint"));
+        unsetenv("MACHINA_RR_START");
+        rr_close(f);
+
+        /* a flipped byte in checkpoint 2's blob */
+        const char *bad = tmp("segbad.mrr");
+        copy(path, bad);
+        sql(bad, "UPDATE checkpoint SET data = substr(data, 1, 40) || "
+                 "CASE WHEN substr(data, 41, 1) = X'00' THEN X'01' ELSE X'00' END || "
+                 "substr(data, 42) WHERE seq = 2");
+        assert_int_equal(rr_open(&f, bad, err, sizeof(err)), MC_OK);
+        assert_int_equal(rr_verify(f, res, err, sizeof(err)), MC_OK);
+        assert_false(res->ok);
+        assert_non_null(strstr(res->report, "verify: DAMAGED: checkpoint 2"));
+        assert_int_equal(rr_verify_segments(f, res, err, sizeof(err)), MC_ECORRUPT);
+        assert_non_null(strstr(err, "checkpoint 2"));
+        rr_close(f);
+        free(res);
+        unlink(bad);
+        unlink(path);
+    }
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -520,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_rr__perturbed_verify_names_divergence),
         cmocka_unit_test(test_rr__killed_recorder_leaves_valid_file),
         cmocka_unit_test(test_rr__damaged_files),
+        cmocka_unit_test(test_rr__segments_and_start_checkpoint),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
