@@ -5,7 +5,9 @@
 # The guest prints /proc/[0-9]*/stat (and later /proc/1/maps); the test
 # finds the instant the last byte of that output left the UART (bisecting
 # `uart --at i:N`), runs `ps --at` there and requires the same PIDs, PPIDs,
-# comm and state letters (apart from cat itself, which printed the list;
+# comm and state letters (apart from cat itself, which printed the list; a
+# state that differs there is compared again just after the guest printed
+# that task's own line, as a task may change state while cat prints;
 # a workqueue worker's comm in /proc carries "-<workqueue>" after the
 # task's comm, as wq_worker_comm() adds it). Then `pt 1` must map only
 # pages inside sh's VMAs from /proc/1/maps, with consistent permissions.
@@ -66,12 +68,14 @@ def instant_after(offset):
     return lo
 
 # ---- ps against /proc/[0-9]*/stat ------------------------------------------------
-_, stop, lines = block("cat /proc/[0-9]*/stat")
-guest = {}
+first, stop, lines = block("cat /proc/[0-9]*/stat")
+guest, line_end, off = {}, {}, first
 for l in lines:
+    off += len(l.encode("latin-1")) + 2  # the line and its CRLF
     m = re.match(r"(\d+) \((.*)\) (\S) (-?\d+) ", l)
     if m:  # (other lines: the echo of input typed ahead)
         guest[int(m[1])] = (m[2], m[3], int(m[4]))
+        line_end[int(m[1])] = off
 at = instant_after(stop)
 ps = json.loads(run("--at", f"i:{at}", "--json", "ps").stdout)
 mine = {t["pid"]: t for t in ps["tasks"] if t["pid"] != 0}
@@ -94,7 +98,16 @@ for pid, (comm, state, ppid) in sorted(guest.items()):
     if t["ppid"] != ppid:
         bad.append(f"pid {pid} ({comm}): ppid {t['ppid']}, guest says {ppid}")
     if t["state"] != state:
-        bad.append(f"pid {pid} ({comm}): state {t['state']}, guest says {state}")
+        # A task can change state while cat is still printing the others
+        # (on 2 harts a kworker woken by that very output): then compare at
+        # the instant just after the guest printed this task's own line.
+        at_line = instant_after(line_end[pid])
+        ps_line = json.loads(run("--at", f"i:{at_line}", "--json", "ps").stdout)
+        t2 = next((x for x in ps_line["tasks"] if x["pid"] == pid), None)
+        if not t2 or t2["state"] != state:
+            bad.append(f"pid {pid} ({comm}): state {t['state']} (and "
+                       f"{t2['state'] if t2 else 'absent'} at i:{at_line}, just after its "
+                       f"line), guest says {state}")
 for pid in mine:
     if pid not in guest and pid not in cat:
         bad.append(f"pid {pid} ({mine[pid]['comm']}) is not in the guest's list")

@@ -36,11 +36,13 @@ rec() { # rec NAME SMP [extra machina options]
     echo "$name on $smp hart(s): recorded to i:$n, console $(wc -c <"$f.live") bytes identical, $(head -1 "$f.verify")"
 }
 
-for wl in forkexec threads syscalls pagefault pipe race bench; do rec $wl 1; done
+for wl in forkexec threads syscalls pagefault pipe bench; do rec $wl 1; done
+# race either completes or deadlocks, depending on the interleaving (pinned
+# by determinism, but any change to the core's timing can move it): bound it.
+rec race 1 -max-time 3s
 rec echo 1 -serial-script "$TMP/echo.script"
 rec deadlock 1 -max-time 3s
 for wl in forkexec threads syscalls pipe; do rec $wl 4; done
 rec echo 4 -serial-script "$TMP/echo.script"
-# race deadlocks on 4 harts (this interleaving is pinned by determinism)
 rec race 4 -max-time 2s
 rec deadlock 4 -max-time 3s
