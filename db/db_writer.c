@@ -206,6 +206,23 @@ static uint64_t task_of(unsigned priv, uint64_t tp, uint64_t sscratch)
     return priv == HART_PRIV_U ? sscratch : priv == HART_PRIV_S ? tp : 0;
 }
 
+
+/* The columns an entry and an exit row of `syscall` share (1-8). */
+static sqlite3_stmt *sys_row(db_writer *w, const obs_event *e, const char *phase, uint64_t tv,
+                             const db_task *t)
+{
+    sqlite3_stmt *s = w->st[S_SYS];
+    bind_u(s, 1, e->icount);
+    bind_u(s, 2, e->vtime);
+    bind_hart(s, 3, e->hart);
+    bind_text(s, 4, phase);
+    bind_u(s, 5, tv);
+    bind_pid(s, 6, t ? t->tgid : -1);
+    bind_pid(s, 7, t ? t->pid : -1);
+    bind_text(s, 8, t ? t->comm : NULL);
+    return s;
+}
+
 static void ev_trap(db_writer *w, const obs_event *e)
 {
     uint64_t cause = e->v[0];
@@ -228,15 +245,7 @@ static void ev_trap(db_writer *w, const obs_event *e)
     bind_pid(s, 11, t ? t->tgid : -1);
     step(w, s);
     if (!irq && code == 8) { /* a system call from U-mode */
-        s = w->st[S_SYS];
-        bind_u(s, 1, e->icount);
-        bind_u(s, 2, e->vtime);
-        bind_hart(s, 3, e->hart);
-        bind_text(s, 4, "enter");
-        bind_u(s, 5, tv);
-        bind_pid(s, 6, t ? t->tgid : -1);
-        bind_pid(s, 7, t ? t->pid : -1);
-        bind_text(s, 8, t ? t->comm : NULL);
+        s = sys_row(w, e, "enter", tv, t);
         bind_u(s, 9, e->v[6]);
         for (int i = 0; i < 6; i++)
             bind_u(s, 10 + i, e->v[7 + i]);
@@ -265,15 +274,7 @@ static void ev_tret(db_writer *w, const obs_event *e)
     if (e->v[4] >> 60) w->satp = e->v[4];
     uint64_t tv = e->v[3]; /* sscratch: the task, while in U-mode */
     const db_task *t = tv ? task(w, tv) : NULL;
-    sqlite3_stmt *s = w->st[S_SYS];
-    bind_u(s, 1, e->icount);
-    bind_u(s, 2, e->vtime);
-    bind_hart(s, 3, e->hart);
-    bind_text(s, 4, "exit");
-    bind_u(s, 5, tv);
-    bind_pid(s, 6, t ? t->tgid : -1);
-    bind_pid(s, 7, t ? t->pid : -1);
-    bind_text(s, 8, t ? t->comm : NULL);
+    sqlite3_stmt *s = sys_row(w, e, "exit", tv, t);
     bind_u(s, 16, e->v[1]);
     step(w, s);
 }
