@@ -31,8 +31,10 @@
 /* Defaults chosen from measurements (see rr_record.c). */
 #define RR_DEFAULT_CHECKPOINT_EVERY 20000000ull /* steps */
 #define RR_DEFAULT_FULL_EVERY       10u         /* every 10th checkpoint is full */
-/* ... and at least one per second of guest time, so that an idle guest's
- * long stretches of time (few steps) are seekable quickly too. */
+/* ... and one per second of guest time once a tenth of the step interval
+ * has run since the last one, so that an idle guest's long stretches of
+ * time (few steps) are seekable quickly too, without a checkpoint per
+ * idle second. */
 #define RR_DEFAULT_CHECKPOINT_EVERY_NS 1000000000ull
 
 /* Sources of host input (input.source in the file). */
