@@ -27,8 +27,9 @@ const char cli_record_usage[] =
     "  -checkpoint-every N\n"
     "                    steps between checkpoints (default 20000000)\n"
     "  -checkpoint-time T\n"
-    "                    also one checkpoint after T of guest time (e.g. 500ms;\n"
-    "                    default 1s; 'never': by steps only)\n"
+    "                    also one checkpoint after T of guest time once N/10\n"
+    "                    steps have run (e.g. 500ms; default 1s; 'never': by\n"
+    "                    steps only)\n"
     "  -full-every N     every N-th checkpoint is full, the others deltas\n"
     "                    (default 10)\n";
 
