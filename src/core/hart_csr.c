@@ -420,7 +420,13 @@ bool hart_csr_insn(hart_t *h, unsigned op, unsigned csr, unsigned rs1, unsigned 
     if (hart_csr_read(h, csr, h->st.priv, &old) < 0) return false;
     if (wr) {
         if ((csr >> 10) == 3) return false;
-        uint64_t nw = kind == 0 ? src : kind == 1 ? old | src : old & ~src;
+        /* Only the software-writable SEIP bit takes part in a CSRRS/CSRRC
+         * of mip or sip (privileged spec 3.1.9): OpenSBI's csr_set(mip,
+         * SSIP) while the PLIC line is up must not latch SEIP for good. */
+        uint64_t base = old;
+        if (kind != 0 && (csr == 0x344 || csr == 0x144))
+            base = (old & ~MIP_SEIP) | (h->st.mip_sw & MIP_SEIP);
+        uint64_t nw = kind == 0 ? src : kind == 1 ? base | src : base & ~src;
         if (csr_write(h, csr, nw) < 0) return false;
         if (csr > 0x003) h->ev |= EV_IRQ; /* fflags, frm, fcsr touch no interrupt */
     }

@@ -125,6 +125,7 @@ static uint32_t j_(int32_t imm, unsigned rd)
 #define CSRRW(rd, csr, rs)       i_(csr, rs, 1, rd, 0x73)
 #define CSRRS(rd, csr, rs)       i_(csr, rs, 2, rd, 0x73)
 #define CSRRSI(rd, csr, u)       i_(csr, u, 6, rd, 0x73)
+#define CSRRC(rd, csr, rs)       i_(csr, rs, 3, rd, 0x73)
 #define AMO(f5, w, rd, rs1, rs2) r_((f5) << 2, rs2, rs1, (w) ? 2 : 3, rd, 0x2f)
 #define LR_D(rd, rs1)            AMO(2, 0, rd, rs1, 0)
 #define LR_W(rd, rs1)            AMO(2, 1, rd, rs1, 0)
@@ -619,6 +620,31 @@ static void test_hart__interrupt_priority(void **state)
     env_free(e);
 }
 
+/* csrs mip, SSIP while the PLIC raises SEIP (OpenSBI's IPI path) must not
+ * copy the line into the software SEIP bit: once the line drops, SEIP is
+ * gone (a latched SEIP was an external-interrupt storm in Linux). */
+static void test_hart__mip_rmw_keeps_seip_line(void **state)
+{
+    (void)state;
+    env *e = env_new(HART_EXT_DEFAULT);
+    PROG(e, CSRRS(ZERO, 0x344, T0), CSRRC(ZERO, 0x344, T1), CSRRS(A0, 0x344, ZERO),
+         CSRRSI(ZERO, 0x344, 0), CSRRS(ZERO, 0x344, T2), CSRRC(A1, 0x344, T2));
+    hart_set_reg(e->h, T0, MIP_SSIP);
+    hart_set_reg(e->h, T1, MIP_STIP);
+    hart_set_reg(e->h, T2, MIP_SEIP);
+    hart_set_irq(e->h, HART_IRQ_SEIP, 1);
+    run(e, 2);
+    assert_int_equal(csr(e, 0x344), MIP_SSIP | MIP_SEIP); /* the line is seen */
+    hart_set_irq(e->h, HART_IRQ_SEIP, 0);
+    run(e, 2);
+    assert_int_equal(X(A0), MIP_SSIP); /* and nothing of it stayed behind */
+    assert_int_equal(e->h->st.mip_sw, MIP_SSIP);
+    run(e, 2); /* software SEIP set then cleared through the same path */
+    assert_int_equal(X(A1), MIP_SSIP | MIP_SEIP);
+    assert_int_equal(csr(e, 0x344), MIP_SSIP);
+    env_free(e);
+}
+
 static void test_hart__wfi(void **state)
 {
     (void)state;
@@ -1042,6 +1068,7 @@ int main(void)
         cmocka_unit_test(test_hart__csr_privilege),
         cmocka_unit_test(test_hart__delegation_to_s),
         cmocka_unit_test(test_hart__interrupt_priority),
+        cmocka_unit_test(test_hart__mip_rmw_keeps_seip_line),
         cmocka_unit_test(test_hart__wfi),
         cmocka_unit_test(test_hart__sstc),
         cmocka_unit_test(test_hart__sv39),
