@@ -64,13 +64,19 @@ typedef struct rr_rec_opts {
 MC_MUST_CHECK int rr_rec_open(rr_rec **out, const char *path, const board_config *cfg,
                               const board_host *live, const rr_rec_opts *o, char *err,
                               size_t errlen);
-/* Stores one more image (e.g. "vmlinux") in the recording. */
-MC_MUST_CHECK int rr_rec_add_image(rr_rec *r, const char *name, const void *data, size_t size);
+/* Stores one more image (e.g. "vmlinux"), the contents of the file at
+ * path, in the recording: the writer thread reads, packs (LZ4, SHA-256)
+ * and stores it while the machine runs; a file it cannot read stops the
+ * recording with the reason (check it beforehand for an early error). */
+MC_MUST_CHECK int rr_rec_add_image_file(rr_rec *r, const char *name, const char *path);
 /* The machine being recorded (to attach the console to it). */
 board_t *rr_rec_board(rr_rec *r);
 /* Runs the board to its end (the same stops as board_run with the
- * opts' limits), checkpointing and committing on the way, then stores
- * the end (meta end_*) and commits. */
+ * opts' limits), checkpointing on the way: each checkpoint, with the
+ * inputs and console bytes before it, goes to a writer thread that
+ * compresses and commits it in one transaction while the machine runs
+ * on. At the end waits for the writer, stores the end (meta end_*) and
+ * commits. */
 MC_MUST_CHECK int rr_rec_run(rr_rec *r, board_outcome *out, char *err, size_t errlen);
 /* Closes the file and frees everything; accepts NULL. */
 void rr_rec_free(rr_rec *r);
@@ -80,7 +86,8 @@ typedef struct rr_rec_stats {
     uint64_t full_bytes, delta_bytes; /* compressed, as stored */
     uint64_t full_raw, delta_raw;     /* snapshot sizes before compression */
     uint64_t inputs, uart_bytes;
-    double checkpoint_seconds; /* host time spent in checkpoints */
+    double checkpoint_seconds;  /* emulation thread's host time in checkpoints */
+    double writer_wait_seconds; /* of which waiting for the writer thread */
 } rr_rec_stats;
 void rr_rec_get_stats(const rr_rec *r, rr_rec_stats *st);
 

@@ -8,6 +8,7 @@
  * their order, and values equal to the replay default are not logged.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "rr_int.h"
 
@@ -49,18 +50,19 @@ uint64_t rr_input(rr_io *io, rr_source src, uint64_t live, uint64_t def)
     uint64_t steps = board_steps(io->b), vtime = board_vtime(io->b);
     if (!io->replay) {
         if (live == def || io->err) return live;
-        sqlite3_stmt *st = io->ins;
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)io->nlogged);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)steps);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)vtime);
-        sqlite3_bind_int64(st, 4, board_current_hart(io->b));
-        sqlite3_bind_text(st, 5, rr_source_name(src), -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 6, (sqlite3_int64)live);
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            io->err = MC_EDB;
-            board_request_stop(io->b);
+        if (io->npend == io->cappend) {
+            size_t cap = io->cappend ? 2 * io->cappend : 256;
+            rr_input_ent *n = realloc(io->pend, cap * sizeof(*n));
+            if (!n) {
+                io->err = MC_ENOMEM;
+                board_request_stop(io->b);
+                return live;
+            }
+            io->pend = n;
+            io->cappend = cap;
         }
+        io->pend[io->npend++] =
+            (rr_input_ent){steps, vtime, board_current_hart(io->b), src, live};
         io->nlogged++;
         return live;
     }

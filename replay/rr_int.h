@@ -29,10 +29,12 @@ typedef struct rr_input_ent {
 typedef struct rr_io {
     bool replay;
     board_t *b;
-    /* recording */
-    sqlite3_stmt *ins;
+    /* recording: the entries logged since the last hand-over to the
+     * writer (the last nlogged - npend are in the file or on their way) */
+    rr_input_ent *pend;
+    size_t npend, cappend;
     uint64_t nlogged;
-    int err; /* first SQLite failure */
+    int err; /* out of memory for the log */
     /* replaying */
     const rr_input_ent *log;
     size_t n, next;
@@ -50,6 +52,56 @@ uint64_t rr_input_peek(const rr_io *io, rr_source src, uint64_t def);
 bool rr_input_overdue(rr_io *io, uint64_t steps, uint64_t vtime);
 /* Replay: true when an input is logged at exactly this point. */
 bool rr_input_pending_at(const rr_io *io, uint64_t steps, uint64_t vtime);
+
+/* ---- rr_writer.c ------------------------------------------------------------ */
+
+/* What the writer stores in one transaction, any part optional (empty
+ * when zero): the input rows input_seq.. (logged since the previous
+ * batch), a console chunk, an image (its bytes or its file), a
+ * checkpoint. The batch owns every
+ * buffer in it. */
+typedef struct rr_batch {
+    rr_input_ent *inputs;
+    size_t ninputs;
+    uint64_t input_seq;
+    uint8_t *tx;
+    size_t txlen;
+    uint64_t tx_chunk, tx_off, tx_icount;
+    char image_name[32];
+    uint8_t *image; /* the image's bytes, or NULL and image_path: read */
+    size_t image_size;
+    char *image_path; /*   them from this file (in the writer thread) */
+    uint8_t *raw; /* the uncompressed snapshot; NULL: no checkpoint */
+    size_t rawlen, rawcap;
+    uint64_t seq, hash, ninputs_at, tx_off_at;
+    snap_point at;
+    bool full;
+} rr_batch;
+
+typedef struct rr_writer_stats {
+    uint64_t batches;
+    uint64_t full_bytes, delta_bytes, full_raw, delta_raw;
+    double wait_seconds; /* the producer waited for room in the queue */
+} rr_writer_stats;
+
+typedef struct rr_writer rr_writer;
+/* Starts the writer thread on db, which is then the writer's alone
+ * until rr_writer_finish (no open transaction). */
+int rr_writer_start(rr_writer **out, sqlite3 *db);
+/* Queues b (taking its buffers; *b is cleared), waiting while the queue
+ * is full. Returns the writer's first failure, if any (b is then freed
+ * unwritten). */
+int rr_writer_submit(rr_writer *w, rr_batch *b);
+/* A snapshot buffer the writer is done with (*cap bytes), or NULL. */
+uint8_t *rr_writer_buffer(rr_writer *w, size_t *cap);
+/* Waits until everything queued is committed; the first failure or 0. */
+int rr_writer_sync(rr_writer *w);
+/* The first failure (and its reason), without waiting. */
+int rr_writer_error(rr_writer *w, char *why, size_t len);
+/* Writes what is queued, stops the thread, frees w; the first failure. */
+int rr_writer_finish(rr_writer *w, rr_writer_stats *st, char *why, size_t len);
+/* CLOCK_MONOTONIC in seconds (for statistics only). */
+double rr_now_s(void);
 
 struct rr_file {
     sqlite3 *db;

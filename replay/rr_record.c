@@ -1,7 +1,10 @@
 /*
  * rr_record.c - the recorder: wraps the live host callbacks so that every
  * input goes through rr_input, takes checkpoints at round boundaries and
- * commits one transaction per checkpoint (see rr.h, rr_db.c).
+ * hands each, with the inputs and console bytes before it, to the writer
+ * thread (rr_writer.c), which commits one transaction per checkpoint
+ * (see rr.h, rr_db.c). The emulation thread only hashes and copies the
+ * state; compression and SQLite run beside it.
  *
  * Checkpoint policy: one every RR_DEFAULT_CHECKPOINT_EVERY (20 M) steps or
  * RR_DEFAULT_CHECKPOINT_EVERY_NS (1 s) of guest time (once 2 M steps have
@@ -37,25 +40,18 @@ struct rr_rec {
     rr_rec_opts o;
     rr_io io;
     snap_hasher *hasher;
-    sqlite3_stmt *ins_ck, *ins_uart;
+    rr_writer *w; /* owns db from the first checkpoint to the end */
     uint64_t nck, next_ck, nuart_chunks;
     uint64_t next_ck_ns; /* the next checkpoint by guest time */
     snap_point last;
-    uint8_t *tx; /* UART TX since the last commit */
+    uint8_t *tx; /* UART TX since the last hand-over */
     size_t txlen, txcap;
-    uint64_t tx_off; /* bytes committed before tx[0] */
+    uint64_t tx_off; /* bytes handed over before tx[0] */
     bool tx_oom;
     int err;
     char why[256];
     rr_rec_stats st;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* ---- wrapped host callbacks ------------------------------------------------- */
 
@@ -110,77 +106,70 @@ static void rec_round(void *ctx, uint64_t vtime)
     if ((r->err = checkpoint(r)) < 0) board_request_stop(r->b);
 }
 
-/* ---- checkpoints and commits ------------------------------------------------ */
+/* ---- checkpoints and hand-overs to the writer ------------------------------ */
 
-static int flush_uart(rr_rec *r)
+/* Moves the inputs and console bytes logged so far into b. */
+static int take_logs(rr_rec *r, rr_batch *b)
 {
-    if (r->tx_oom) {
-        snprintf(r->why, sizeof(r->why), "out of memory for the console transcript");
+    if (r->tx_oom || r->io.err) {
+        snprintf(r->why, sizeof(r->why), "out of memory for the %s",
+                 r->tx_oom ? "console transcript" : "input log");
         return MC_ENOMEM;
     }
-    if (!r->txlen) return MC_OK;
-    sqlite3_stmt *st = r->ins_uart;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)r->nuart_chunks);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)r->tx_off);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)board_steps(r->b));
-    sqlite3_bind_blob64(st, 4, r->tx, r->txlen, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) return MC_EDB;
-    r->nuart_chunks++;
-    r->tx_off += r->txlen;
-    r->st.uart_bytes += r->txlen;
-    r->txlen = 0;
+    b->inputs = r->io.pend;
+    b->ninputs = r->io.npend;
+    b->input_seq = r->io.nlogged - r->io.npend;
+    r->io.pend = NULL;
+    r->io.npend = r->io.cappend = 0;
+    if (r->txlen) {
+        b->tx = r->tx;
+        b->txlen = r->txlen;
+        b->tx_chunk = r->nuart_chunks++;
+        b->tx_off = r->tx_off;
+        b->tx_icount = board_steps(r->b);
+        r->st.uart_bytes += r->txlen;
+        r->tx_off += r->txlen;
+        r->tx = NULL;
+        r->txlen = r->txcap = 0;
+    }
     return MC_OK;
 }
 
-static int commit(rr_rec *r)
+static int submit(rr_rec *r, rr_batch *b)
 {
-    if (r->io.err) return r->io.err;
-    return rr_db_exec(r->db, "COMMIT; BEGIN", r->why, sizeof(r->why));
+    int rc = rr_writer_submit(r->w, b);
+    if (rc < 0) rr_writer_error(r->w, r->why, sizeof(r->why));
+    return rc;
 }
 
 static int checkpoint(rr_rec *r)
 {
-    double t0 = now_s();
+    double t0 = rr_now_s();
     board_t *b = r->b;
-    snap_kind kind = r->nck % r->o.full_every == 0 ? SNAP_FULL : SNAP_DELTA;
-    snap_point at = {board_steps(b), board_vtime(b)};
-    uint64_t hash = snap_hasher_hash(r->hasher, b);
-    uint8_t *raw = NULL, *z = NULL;
-    size_t rawlen, zl;
-    int rc = snap_save(b, kind, &r->last, &raw, &rawlen);
-    if (rc == MC_OK) rc = rr_lz4_pack(raw, rawlen, &z, &zl);
-    free(raw);
+    rr_batch bt;
+    memset(&bt, 0, sizeof(bt));
+    bt.full = r->nck % r->o.full_every == 0;
+    bt.at = (snap_point){board_steps(b), board_vtime(b)};
+    bt.hash = snap_hasher_hash(r->hasher, b);
+    bt.seq = r->nck;
+    bt.raw = rr_writer_buffer(r->w, &bt.rawcap);
+    int rc = snap_save_into(b, bt.full ? SNAP_FULL : SNAP_DELTA, &r->last, &bt.raw, &bt.rawcap,
+                            &bt.rawlen);
     if (rc < 0) {
+        free(bt.raw);
         snprintf(r->why, sizeof(r->why), "checkpoint %llu: %s", (unsigned long long)r->nck,
                  mc_strerror(rc));
         return rc;
     }
-    if ((rc = flush_uart(r)) < 0) {
-        free(z);
+    if ((rc = take_logs(r, &bt)) < 0) {
+        free(bt.raw);
         return rc;
     }
-    char hex[17];
-    snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)hash);
-    sqlite3_stmt *st = r->ins_ck;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)r->nck);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)at.steps);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)at.vtime);
-    sqlite3_bind_text(st, 4, hex, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 5, kind == SNAP_FULL ? "full" : "delta", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)r->io.nlogged);
-    sqlite3_bind_int64(st, 7, (sqlite3_int64)r->tx_off);
-    sqlite3_bind_int64(st, 8, (sqlite3_int64)rawlen);
-    sqlite3_bind_blob64(st, 9, z, zl, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? MC_OK : MC_EDB;
-    free(z);
-    if (rc < 0) {
-        snprintf(r->why, sizeof(r->why), "checkpoint %llu: %s", (unsigned long long)r->nck,
-                 sqlite3_errmsg(r->db));
-        return rc;
-    }
-    if ((rc = commit(r)) < 0) return rc;
+    bt.ninputs_at = r->io.nlogged;
+    bt.tx_off_at = r->tx_off;
+    snap_point at = bt.at;
+    bool full = bt.full;
+    if ((rc = submit(r, &bt)) < 0) return rc; /* bt is the writer's now */
     r->nck++;
     r->last = at;
     r->next_ck = at.steps + r->o.checkpoint_every;
@@ -188,16 +177,11 @@ static int checkpoint(rr_rec *r)
                         ? UINT64_MAX
                         : at.vtime + r->o.checkpoint_every_ns;
     r->st.checkpoints++;
-    if (kind == SNAP_FULL) {
+    if (full)
         r->st.full++;
-        r->st.full_bytes += zl;
-        r->st.full_raw += rawlen;
-    } else {
+    else
         r->st.delta++;
-        r->st.delta_bytes += zl;
-        r->st.delta_raw += rawlen;
-    }
-    r->st.checkpoint_seconds += now_s() - t0;
+    r->st.checkpoint_seconds += rr_now_s() - t0;
     return MC_OK;
 }
 
@@ -261,15 +245,6 @@ int rr_rec_open(rr_rec **out, const char *path, const board_config *cfg, const b
         rr_dbfail(r->db, err, errlen, "cannot write the recording");
         goto fail;
     }
-    if (sqlite3_prepare_v2(r->db, "INSERT INTO input VALUES(?,?,?,?,?,?)", -1, &r->io.ins, NULL) !=
-            SQLITE_OK ||
-        sqlite3_prepare_v2(r->db, "INSERT INTO checkpoint VALUES(?,?,?,?,?,?,?,?,?)", -1,
-                           &r->ins_ck, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(r->db, "INSERT INTO uart_tx VALUES(?,?,?,?)", -1, &r->ins_uart, NULL) !=
-            SQLITE_OK) {
-        rc = rr_dbfail(r->db, err, errlen, "cannot write the recording");
-        goto fail;
-    }
     board_host h = {.ctx = r,
                     .uart_tx = rec_uart_tx,
                     .uart_rx = rec_uart_rx,
@@ -284,7 +259,14 @@ int rr_rec_open(rr_rec **out, const char *path, const board_config *cfg, const b
         rr_dbfail(r->db, err, errlen, "cannot write the recording");
         goto fail;
     }
-    if ((rc = checkpoint(r)) < 0) {
+    if ((rc = rr_db_exec(r->db, "COMMIT", err, errlen)) < 0) goto fail;
+    if ((rc = rr_writer_start(&r->w, r->db)) < 0) {
+        rr_dbfail(r->db, err, errlen, "cannot write the recording");
+        goto fail;
+    }
+    /* checkpoint 0 is in the file before the machine runs */
+    if ((rc = checkpoint(r)) < 0 || (rc = rr_writer_sync(r->w)) < 0) {
+        if (!*r->why) rr_writer_error(r->w, r->why, sizeof(r->why));
         rr_fail(err, errlen, rc, "%s", r->why);
         goto fail;
     }
@@ -295,11 +277,14 @@ fail:
     return rc;
 }
 
-int rr_rec_add_image(rr_rec *r, const char *name, const void *data, size_t size)
+int rr_rec_add_image_file(rr_rec *r, const char *name, const char *path)
 {
-    int rc = rr_db_put_image(r->db, name, data, size);
-    if (rc == MC_OK) rc = commit(r);
-    return rc;
+    rr_batch bt;
+    memset(&bt, 0, sizeof(bt));
+    if (strlen(name) >= sizeof(bt.image_name)) return MC_EINVAL;
+    if (!(bt.image_path = strdup(path))) return MC_ENOMEM;
+    strcpy(bt.image_name, name);
+    return submit(r, &bt);
 }
 
 board_t *rr_rec_board(rr_rec *r)
@@ -307,25 +292,49 @@ board_t *rr_rec_board(rr_rec *r)
     return r->b;
 }
 
+/* Hands over what is left, waits for the writer and takes its numbers. */
+static int finish_writer(rr_rec *r)
+{
+    if (!r->w) return MC_OK;
+    rr_batch bt;
+    memset(&bt, 0, sizeof(bt));
+    int rc = take_logs(r, &bt);
+    if (rc == MC_OK && (bt.ninputs || bt.txlen)) rc = submit(r, &bt);
+    rr_writer_stats ws;
+    char why[256] = "";
+    int wrc = rr_writer_finish(r->w, &ws, why, sizeof(why));
+    r->w = NULL;
+    r->st.full_bytes = ws.full_bytes;
+    r->st.delta_bytes = ws.delta_bytes;
+    r->st.full_raw = ws.full_raw;
+    r->st.delta_raw = ws.delta_raw;
+    r->st.writer_wait_seconds = ws.wait_seconds;
+    if (wrc < 0 && rc == MC_OK) {
+        snprintf(r->why, sizeof(r->why), "%s", why);
+        rc = wrc;
+    }
+    return rc;
+}
+
 int rr_rec_run(rr_rec *r, board_outcome *out, char *err, size_t errlen)
 {
     int rc = board_run(r->b, r->o.until_ns, r->o.until_steps, out);
     if (rc < 0) return rr_fail(err, errlen, rc, "the machine failed: %s", mc_strerror(rc));
-    if (r->err || r->io.err) {
-        rc = r->err ? r->err : r->io.err;
-        return rr_fail(err, errlen, rc, "recording stopped: %s",
-                       *r->why ? r->why : sqlite3_errmsg(r->db));
+    int wrc = finish_writer(r);
+    if (r->err || wrc < 0) {
+        rc = r->err ? r->err : wrc;
+        return rr_fail(err, errlen, rc, "recording stopped: %s", r->why);
     }
-    if ((rc = flush_uart(r)) < 0)
-        return rr_fail(err, errlen, rc, "cannot write the console transcript");
     char hex[17];
-    snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)snap_hash(r->b));
+    /* incremental: only what changed since the last checkpoint is read */
+    snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)snap_hasher_hash(r->hasher, r->b));
     sqlite3 *db = r->db;
+    if (rr_db_exec(db, "BEGIN", err, errlen) < 0) return MC_EDB;
     int bad = rr_meta_putu(db, "end_icount", board_steps(r->b)) |
               rr_meta_putu(db, "end_vtime_ns", board_vtime(r->b)) |
               rr_meta_putu(db, "end_stop", (uint64_t)out->stop) |
               rr_meta_putu(db, "end_code", out->code) | rr_meta_put(db, "end_state_hash", hex);
-    if (bad || (rc = commit(r)) < 0)
+    if (bad || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         return rr_dbfail(db, err, errlen, "cannot finish the recording");
     r->st.inputs = r->io.nlogged;
     return MC_OK;
@@ -340,9 +349,8 @@ void rr_rec_get_stats(const rr_rec *r, rr_rec_stats *st)
 void rr_rec_free(rr_rec *r)
 {
     if (!r) return;
-    sqlite3_finalize(r->io.ins);
-    sqlite3_finalize(r->ins_ck);
-    sqlite3_finalize(r->ins_uart);
+    finish_writer(r); /* what was handed over is consistent: keep it */
+    free(r->io.pend);
     if (r->db) {
         /* The open transaction holds only what came after the last
          * checkpoint (or a failed run): keep the file as committed. */

@@ -8,8 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include "loader.h"
 #include "rr.h"
 
 #ifndef MACHINA_VERSION
@@ -139,18 +140,17 @@ int cli_record_open(cli_record **out, const board_config *cfg, const board_host 
         return 1;
     }
     if (o->vmlinux) {
-        uint8_t *data;
-        size_t size;
-        rc = loader_read_file(o->vmlinux, &data, &size);
-        if (rc < 0) {
+        /* read by the recorder's writer thread while the machine runs:
+         * say now when it cannot be */
+        struct stat sb;
+        errno = 0;
+        if (stat(o->vmlinux, &sb) < 0 || access(o->vmlinux, R_OK) < 0 || !S_ISREG(sb.st_mode)) {
             fprintf(stderr, "machina: -vmlinux: cannot read '%s': %s\n", o->vmlinux,
-                    rc == MC_EIO ? strerror(errno) : mc_strerror(rc));
+                    errno ? strerror(errno) : "not a file");
             cli_record_close(r);
             return 1;
         }
-        rc = rr_rec_add_image(r->rec, "vmlinux", data, size);
-        free(data);
-        if (rc < 0) {
+        if ((rc = rr_rec_add_image_file(r->rec, "vmlinux", o->vmlinux)) < 0) {
             fprintf(stderr, "machina: %s: cannot store the vmlinux: %s\n", o->out_path,
                     mc_strerror(rc));
             cli_record_close(r);

@@ -131,7 +131,9 @@ static uint8_t *sect_begin(out *o, unsigned tag, unsigned index, uint64_t len)
     put64(h + 8, len);
     o->len += 16;
     uint8_t *payload = o->p + o->len;
-    o->len += (len + 7) & ~7ull;
+    uint64_t padded = (len + 7) & ~7ull;
+    memset(payload + len, 0, padded - len); /* reused buffers: no stale bytes */
+    o->len += padded;
     o->nsect++;
     return payload;
 }
@@ -158,6 +160,19 @@ static bool want_sector(snap_kind kind, bool dirty)
 
 int snap_save(board_t *b, snap_kind kind, const snap_point *at, uint8_t **buf, size_t *len)
 {
+    size_t cap = 0;
+    *buf = NULL;
+    int rc = snap_save_into(b, kind, at, buf, &cap, len);
+    if (rc < 0) {
+        free(*buf);
+        *buf = NULL;
+    }
+    return rc;
+}
+
+int snap_save_into(board_t *b, snap_kind kind, const snap_point *at, uint8_t **buf, size_t *cap,
+                   size_t *len)
+{
     bus_t *bus = board_bus(b);
     dev_virtio_blk_t *blk = board_virtio_blk(b);
     unsigned nh = board_nharts(b);
@@ -173,12 +188,24 @@ int snap_save(board_t *b, snap_kind kind, const snap_point *at, uint8_t **buf, s
                    nh * sect_size(hart_state_size()) + sect_size(dev_clint_state_size()) +
                    sect_size(dev_plic_state_size()) + sect_size(dev_uart_state_size()) +
                    sect_size(0);
+    uint64_t nbits = 0;
     for (; bus_ram_region(bus, nram, &base, &size, &host); nram++) {
         if (nram == MAX_RAM_REGIONS) return MC_EUNSUP;
+        nbits += size / PAGE;
+    }
+    /* pass 1 decides page by page (a full snapshot scans RAM for zero
+     * pages once) and pass 2 copies what it decided */
+    uint64_t *want = calloc((nbits + 63) / 64 + 1, sizeof(uint64_t));
+    if (!want) return MC_ENOMEM;
+    uint64_t bit = 0;
+    for (unsigned r = 0; bus_ram_region(bus, r, &base, &size, &host); r++) {
         uint8_t *flags = region_flags(bus, base, size);
-        for (uint64_t off = 0; off < size; off += PAGE)
-            if (want_page(bus, kind, flags, base, off, host)) pages[nram]++;
-        total += sect_size(24 + pages[nram] * (8 + PAGE));
+        for (uint64_t off = 0; off < size; off += PAGE, bit++)
+            if (want_page(bus, kind, flags, base, off, host)) {
+                pages[r]++;
+                want[bit / 64] |= 1ull << (bit % 64);
+            }
+        total += sect_size(24 + pages[r] * (8 + PAGE));
     }
     if (blk) {
         uint64_t n = dev_virtio_blk_overlay_count(blk);
@@ -192,8 +219,17 @@ int snap_save(board_t *b, snap_kind kind, const snap_point *at, uint8_t **buf, s
         }
         total += sect_size(dev_virtio_blk_state_size()) + sect_size(8 + nsectors * (8 + SECTOR));
     }
-    out o = {.p = calloc(1, total), .len = HDR_SIZE, .cap = total};
-    if (!o.p) return MC_ENOMEM;
+    if (*cap < total || !*buf) {
+        uint8_t *nb = malloc(total); /* not realloc: nothing to keep */
+        if (!nb) {
+            free(want);
+            return MC_ENOMEM;
+        }
+        free(*buf);
+        *buf = nb;
+        *cap = total;
+    }
+    out o = {.p = *buf, .len = HDR_SIZE, .cap = total};
 
     /* pass 2: contents */
     uint8_t *p = sect_begin(&o, T_CONFIG, 0, 32);
@@ -229,20 +265,21 @@ int snap_save(board_t *b, snap_kind kind, const snap_point *at, uint8_t **buf, s
             p += 8 + SECTOR;
         }
     }
+    bit = 0;
     for (unsigned r = 0; bus_ram_region(bus, r, &base, &size, &host); r++) {
         p = sect_begin(&o, T_RAM, r, 24 + pages[r] * (8 + PAGE));
         put64(p, base);
         put64(p + 8, size);
         put64(p + 16, pages[r]);
         p += 24;
-        uint8_t *flags = region_flags(bus, base, size);
-        for (uint64_t off = 0; off < size; off += PAGE) {
-            if (!want_page(bus, kind, flags, base, off, host)) continue;
+        for (uint64_t off = 0; off < size; off += PAGE, bit++) {
+            if (!(want[bit / 64] >> (bit % 64) & 1)) continue;
             put64(p, off / PAGE);
             memcpy(p + 8, host + off, PAGE);
             p += 8 + PAGE;
         }
     }
+    free(want);
 
     uint8_t *h = o.p;
     put32(h, MAGIC);
@@ -255,7 +292,6 @@ int snap_save(board_t *b, snap_kind kind, const snap_point *at, uint8_t **buf, s
     put64(h + 40, kind == SNAP_DELTA ? at->vtime : 0);
     put64(h + 48, o.len);
     put64(h + 56, XXH3_64bits(o.p + HDR_SIZE, o.len - HDR_SIZE));
-    *buf = o.p;
     *len = o.len;
     snap_mark(b);
     return MC_OK;

@@ -62,6 +62,13 @@ typedef struct snap_point {
 MC_MUST_CHECK int snap_save(board_t *b, snap_kind kind, const snap_point *base, uint8_t **buf,
                             size_t *len);
 
+/* The same into *buf, grown (realloc) when smaller than needed (*cap
+ * bytes; *buf may be NULL with *cap 0): a recorder reuses its buffers,
+ * which spares the host page faults of a fresh allocation per
+ * checkpoint. On an error *buf stays the caller's to free. */
+MC_MUST_CHECK int snap_save_into(board_t *b, snap_kind kind, const snap_point *base,
+                                 uint8_t **buf, size_t *cap, size_t *len);
+
 /* The checkpoint side effects of snap_save without saving: clears RAM and
  * overlay dirty bits and flushes every hart's caches. Replays call it at
  * the points where the recording took its snapshots. */

@@ -74,7 +74,7 @@ def main(argv):
     if status is None:
         while proc.poll() is None and time.monotonic() < deadline:
             pump(0.2)
-        while pump(0):
+        while pump(0) and time.monotonic() < deadline + 5:  # a program still writing
             if proc.poll() is not None and not select.select([master], [], [], 0)[0]:
                 break
         if proc.poll() is None:
