@@ -2,8 +2,9 @@
  * rr_db.c - the recording file: schema, meta, images, LZ4 blobs, and the
  * validated read side (rr_open and the loaders).
  *
- * RUN.mrr is one SQLite database in WAL mode. The recorder commits one
- * transaction per checkpoint, so a recorder killed at any moment leaves a
+ * RUN.mrr is one SQLite database in WAL mode. The recorder's writer
+ * thread (rr_writer.c) commits one transaction per checkpoint, holding the
+ * inputs and console bytes before it, so a recorder killed at any moment leaves a
  * file that opens and replays up to its last committed checkpoint (the
  * RUN.mrr-wal file next to it then holds the committed tail until the
  * next open). Format version 1:
