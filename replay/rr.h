@@ -30,7 +30,9 @@
 #define RR_FORMAT_VERSION 1
 /* Defaults chosen from measurements (see rr_record.c). */
 #define RR_DEFAULT_CHECKPOINT_EVERY 20000000ull /* steps */
-#define RR_DEFAULT_FULL_EVERY       10u         /* every 10th checkpoint is full */
+/* A checkpoint is full when the deltas since the last full one add up to
+ * its size, and at least every RR_DEFAULT_FULL_EVERY-th. */
+#define RR_DEFAULT_FULL_EVERY 50u
 /* ... and one per second of guest time once a tenth of the step interval
  * has run since the last one, so that an idle guest's long stretches of
  * time (few steps) are seekable quickly too, without a checkpoint per
@@ -49,7 +51,8 @@ typedef struct rr_rec rr_rec;
 
 typedef struct rr_rec_opts {
     uint64_t checkpoint_every;    /* steps; 0: RR_DEFAULT_CHECKPOINT_EVERY */
-    unsigned full_every;          /* every n-th checkpoint is full; 0: default */
+    unsigned full_every;          /* at least every n-th checkpoint is full (sooner
+                                     when the deltas outgrow the last full); 0: default */
     uint64_t checkpoint_every_ns; /* and after this much guest time; 0:
                                      default, UINT64_MAX: by steps only */
     uint64_t until_ns;            /* the run's limits (-max-time); UINT64_MAX: none */
@@ -58,9 +61,10 @@ typedef struct rr_rec_opts {
     const char *command;  /* the command line, kept in meta; may be NULL */
 } rr_rec_opts;
 
-/* Creates path (replacing a file there), stores meta and the images of
- * cfg (bios, kernel, initrd, drive, and the generated dtb), builds the
- * board with live wrapped, takes checkpoint 0 and commits. */
+/* Creates path (replacing a file there), stores meta, builds the board
+ * with live wrapped, and queues the images of cfg (bios, kernel, initrd,
+ * drive, and the generated dtb) and checkpoint 0 for the writer thread:
+ * cfg's image bytes must stay valid until rr_rec_free. */
 MC_MUST_CHECK int rr_rec_open(rr_rec **out, const char *path, const board_config *cfg,
                               const board_host *live, const rr_rec_opts *o, char *err,
                               size_t errlen);

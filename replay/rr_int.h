@@ -59,7 +59,7 @@ bool rr_input_pending_at(const rr_io *io, uint64_t steps, uint64_t vtime);
  * when zero): the input rows input_seq.. (logged since the previous
  * batch), a console chunk, an image (its bytes or its file), a
  * checkpoint. The batch owns every
- * buffer in it. */
+ * buffer in it but a borrowed image. */
 typedef struct rr_batch {
     rr_input_ent *inputs;
     size_t ninputs;
@@ -71,6 +71,7 @@ typedef struct rr_batch {
     uint8_t *image; /* the image's bytes, or NULL and image_path: read */
     size_t image_size;
     char *image_path; /*   them from this file (in the writer thread) */
+    bool image_borrowed; /* image is the caller's: not freed */
     uint8_t *raw; /* the uncompressed snapshot; NULL: no checkpoint */
     size_t rawlen, rawcap;
     uint64_t seq, hash, ninputs_at, tx_off_at;

@@ -44,6 +44,9 @@ struct rr_rec {
     uint64_t nck, next_ck, nuart_chunks;
     uint64_t next_ck_ns; /* the next checkpoint by guest time */
     snap_point last;
+    uint64_t full_raw;   /* size of the last full snapshot */
+    uint64_t chain_raw;  /* of the deltas taken since it */
+    unsigned chain;      /* how many */
     uint8_t *tx; /* UART TX since the last hand-over */
     size_t txlen, txcap;
     uint64_t tx_off; /* bytes handed over before tx[0] */
@@ -148,7 +151,10 @@ static int checkpoint(rr_rec *r)
     board_t *b = r->b;
     rr_batch bt;
     memset(&bt, 0, sizeof(bt));
-    bt.full = r->nck % r->o.full_every == 0;
+    /* A full one first, then when the deltas since the last full add up
+     * to its size (restoring any checkpoint then reads at most two
+     * fulls' worth) or number full_every - 1 (a bound on the chain). */
+    bt.full = r->nck == 0 || r->chain + 1 >= r->o.full_every || r->chain_raw >= r->full_raw;
     bt.at = (snap_point){board_steps(b), board_vtime(b)};
     bt.hash = snap_hasher_hash(r->hasher, b);
     bt.seq = r->nck;
@@ -169,6 +175,13 @@ static int checkpoint(rr_rec *r)
     bt.tx_off_at = r->tx_off;
     snap_point at = bt.at;
     bool full = bt.full;
+    if (full) {
+        r->full_raw = bt.rawlen;
+        r->chain_raw = r->chain = 0;
+    } else {
+        r->chain_raw += bt.rawlen;
+        r->chain++;
+    }
     if ((rc = submit(r, &bt)) < 0) return rc; /* bt is the writer's now */
     r->nck++;
     r->last = at;
@@ -212,20 +225,20 @@ static int put_config(rr_rec *r, const board_config *cfg)
     rc |= rr_meta_putu(db, "checkpoint_every", r->o.checkpoint_every);
     rc |= rr_meta_putu(db, "checkpoint_every_ns", r->o.checkpoint_every_ns);
     rc |= rr_meta_putu(db, "full_every", r->o.full_every);
-    if (rc) return MC_EDB;
-    struct {
-        const char *name;
-        const uint8_t *data;
-        size_t size;
-    } imgs[] = {{"bios", cfg->bios, cfg->bios_size},
-                {"kernel", cfg->kernel, cfg->kernel_size},
-                {"initrd", cfg->initrd, cfg->initrd_size},
-                {"drive", cfg->drive, cfg->drive_size}};
-    for (size_t i = 0; i < sizeof(imgs) / sizeof(imgs[0]); i++)
-        if (imgs[i].data &&
-            (rc = rr_db_put_image(db, imgs[i].name, imgs[i].data, imgs[i].size)) < 0)
-            return rc;
-    return MC_OK;
+    return rc ? MC_EDB : MC_OK;
+}
+
+/* Queues an image the caller keeps until rr_rec_free. */
+static int put_image(rr_rec *r, const char *name, const void *data, size_t size)
+{
+    if (!data) return MC_OK;
+    rr_batch bt;
+    memset(&bt, 0, sizeof(bt));
+    snprintf(bt.image_name, sizeof(bt.image_name), "%s", name);
+    bt.image = (uint8_t *)data;
+    bt.image_size = size;
+    bt.image_borrowed = true;
+    return submit(r, &bt);
 }
 
 int rr_rec_open(rr_rec **out, const char *path, const board_config *cfg, const board_host *live,
@@ -253,21 +266,22 @@ int rr_rec_open(rr_rec **out, const char *path, const board_config *cfg, const b
     if ((rc = board_new(&r->b, cfg, &h, err, errlen)) < 0) goto fail;
     r->io.b = r->b;
     if ((rc = snap_hasher_new(&r->hasher, r->b)) < 0) goto fail;
-    size_t dtb_size;
-    const void *dtb = board_dtb(r->b, &dtb_size);
-    if ((rc = rr_db_put_image(r->db, "dtb", dtb, dtb_size)) < 0) {
-        rr_dbfail(r->db, err, errlen, "cannot write the recording");
-        goto fail;
-    }
     if ((rc = rr_db_exec(r->db, "COMMIT", err, errlen)) < 0) goto fail;
     if ((rc = rr_writer_start(&r->w, r->db)) < 0) {
         rr_dbfail(r->db, err, errlen, "cannot write the recording");
         goto fail;
     }
-    /* checkpoint 0 is in the file before the machine runs */
-    if ((rc = checkpoint(r)) < 0 || (rc = rr_writer_sync(r->w)) < 0) {
-        if (!*r->why) rr_writer_error(r->w, r->why, sizeof(r->why));
-        rr_fail(err, errlen, rc, "%s", r->why);
+    /* The images and checkpoint 0 are packed and committed while the
+     * machine starts (a file killed before that has no checkpoint, and
+     * says so when opened). */
+    size_t dtb_size;
+    const void *dtb = board_dtb(r->b, &dtb_size);
+    if ((rc = put_image(r, "bios", cfg->bios, cfg->bios_size)) < 0 ||
+        (rc = put_image(r, "kernel", cfg->kernel, cfg->kernel_size)) < 0 ||
+        (rc = put_image(r, "initrd", cfg->initrd, cfg->initrd_size)) < 0 ||
+        (rc = put_image(r, "drive", cfg->drive, cfg->drive_size)) < 0 ||
+        (rc = put_image(r, "dtb", dtb, dtb_size)) < 0 || (rc = checkpoint(r)) < 0) {
+        rr_fail(err, errlen, rc, "%s", *r->why ? r->why : mc_strerror(rc));
         goto fail;
     }
     *out = r;

@@ -63,14 +63,15 @@ double rr_now_s(void)
 
 static size_t batch_bytes(const rr_batch *b)
 {
-    return b->rawlen + b->txlen + b->ninputs * sizeof(rr_input_ent) + b->image_size;
+    return b->rawlen + b->txlen + b->ninputs * sizeof(rr_input_ent) +
+           (b->image_borrowed ? 0 : b->image_size);
 }
 
 static void batch_free(rr_writer *w, rr_batch *b)
 {
     free(b->inputs);
     free(b->tx);
-    free(b->image);
+    if (!b->image_borrowed) free(b->image);
     free(b->image_path);
     if (b->raw) {
         pthread_mutex_lock(&w->mu);

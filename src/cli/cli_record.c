@@ -31,8 +31,9 @@ const char cli_record_usage[] =
     "                    also one checkpoint after T of guest time once N/10\n"
     "                    steps have run (e.g. 500ms; default 1s; 'never': by\n"
     "                    steps only)\n"
-    "  -full-every N     every N-th checkpoint is full, the others deltas\n"
-    "                    (default 10)\n";
+    "  -full-every N     a checkpoint is full (the others are deltas) when the\n"
+    "                    deltas since the last full one add up to its size, and\n"
+    "                    at least every N-th (default 50; 1: all full)\n";
 
 void cli_record_opts_default(cli_record_opts *o)
 {

@@ -162,7 +162,7 @@ static int cmd_info(rr_file *f, const char *path, bool json)
         printf("  %-8s %10llu bytes (%llu stored)  sha256 %s\n", imgs[i].name,
                (unsigned long long)imgs[i].size, (unsigned long long)imgs[i].stored,
                imgs[i].sha256);
-    printf("checkpoints %zu every %llu steps, every %u-th full: %llu full %llu bytes, %llu delta "
+    printf("checkpoints %zu every %llu steps, at least every %u-th full: %llu full %llu bytes, %llu delta "
            "%llu bytes\n",
            nck, (unsigned long long)in->checkpoint_every, in->full_every, (unsigned long long)nfull,
            (unsigned long long)fbytes, (unsigned long long)(nck - nfull),

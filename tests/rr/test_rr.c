@@ -154,6 +154,39 @@ static uint64_t seek_hash(rr_replay *rp, const char *at, uint64_t from_ck)
     return snap_hash(rr_replay_board(rp));
 }
 
+/* The full/delta choice in the file follows the policy: checkpoint 0
+ * full; later a full exactly when the deltas since the last full add up
+ * to its size or number full - 1. Returns how many fulls came early. */
+static unsigned check_full_policy(const char *path, unsigned full)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT kind, raw_size FROM checkpoint ORDER BY seq", -1, &st, NULL),
+        SQLITE_OK);
+    uint64_t full_raw = 0, chain_raw = 0;
+    unsigned chain = 0, n = 0, early = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        bool is_full = !strcmp((const char *)sqlite3_column_text(st, 0), "full");
+        uint64_t raw = (uint64_t)sqlite3_column_int64(st, 1);
+        bool want = n == 0 || chain + 1 >= full || chain_raw >= full_raw;
+        assert_int_equal(is_full, want);
+        if (is_full && n && chain + 1 < full) early++;
+        if (is_full) {
+            full_raw = raw;
+            chain_raw = chain = 0;
+        } else {
+            chain_raw += raw;
+            chain++;
+        }
+        n++;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return early;
+}
+
 static void test_rr__record_replay_verify(void **state)
 {
     (void)state;
@@ -164,6 +197,14 @@ static void test_rr__record_replay_verify(void **state)
         record(path, nh, 30000, 4, &l, &st);
         assert_true(st.checkpoints >= 6);
         assert_true(st.full >= 2 && st.delta >= 4);
+        check_full_policy(path, 4);
+        if (nh == 1) { /* a cap out of reach: the deltas' size decides */
+            live l2;
+            rr_rec_stats st2;
+            record(tmp("bytes.mrr"), 1, 5000, 1000, &l2, &st2);
+            assert_true(check_full_policy(tmp("bytes.mrr"), 1000) >= 1);
+            assert_true(st2.delta > st2.full);
+        }
         assert_non_null(memmem(l.out, l.outlen, "hello, machina\nq", 16));
         rr_file *f;
         char err[512];
