@@ -3,13 +3,15 @@
 # instructions per guest instruction, which (unlike wall time) a busy shared
 # machine does not disturb, so optimisations can be judged by it.
 #
-#   bench/counters.sh [alu|mem|fp|boot ...]     (default: all four)
+#   bench/counters.sh [alu|mem|fp|boot|bench ...]  (default: the first four)
 #
 #   alu, mem, fp  bench/hart_loop's loops on one hart (hart_loop: the integer
 #                 loop; mem: loads/stores on one page; fp: the bench
 #                 workload's fp phase loop)
 #   boot          the corpus Linux from reset to poweroff on 1 hart
 #                 (machina.workload=none), guest instructions from --stats
+#   bench         the same with the corpus bench workload (~740 M guest
+#                 instructions: several minutes under callgrind)
 #
 # Counts host instructions with `perf stat -e instructions` where the CPU
 # counters are available, else with valgrind --tool=callgrind (exact and
@@ -24,7 +26,7 @@ CASES=${*:-alu mem fp boot}
 TMP=$(mktemp -d /tmp/machina-counters.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 for c in $CASES; do
-    case $c in alu | mem | fp | boot) ;; *) echo "counters.sh: unknown case '$c' (alu, mem, fp, boot)" >&2; exit 2 ;; esac
+    case $c in alu | mem | fp | boot | bench) ;; *) echo "counters.sh: unknown case '$c' (alu, mem, fp, boot, bench)" >&2; exit 2 ;; esac
 done
 for f in "$B/hart_loop" "$B/machina"; do
     [ -x "$f" ] || { echo "counters.sh: $f missing (build first)" >&2; exit 2; }
@@ -62,12 +64,13 @@ for c in $CASES; do
         g=$steps
         h=$((h - h1))
         ;;
-    boot)
-        h=$(host_insns "$B/machina" -no-rt --stats -append "console=ttyS0 earlycon=sbi machina.workload=none" </dev/null)
+    boot | bench)
+        wl=$([ $c = boot ] && echo none || echo bench)
+        h=$(host_insns "$B/machina" -no-rt --stats -append "console=ttyS0 earlycon=sbi machina.workload=$wl" </dev/null)
         g=$(sed -n 's/^machina: \([0-9]*\) instructions.*/\1/p' "$TMP/out")
-        [ -n "$g" ] || { echo "counters.sh: boot: no --stats line" >&2; tail -5 "$TMP/out" >&2; exit 1; }
+        [ -n "$g" ] || { echo "counters.sh: $c: no --stats line" >&2; tail -5 "$TMP/out" >&2; exit 1; }
         ;;
-    *) echo "counters.sh: unknown case '$c' (alu, mem, fp, boot)" >&2; exit 2 ;;
+    *) echo "counters.sh: unknown case '$c' (alu, mem, fp, boot, bench)" >&2; exit 2 ;;
     esac
     awk -v c=$c -v g=$g -v h=$h 'BEGIN { printf "%-6s %14d %16d %12.2f\n", c, g, h, h / g }'
 done

@@ -8,8 +8,9 @@
  *
  * Checkpoint policy: one every RR_DEFAULT_CHECKPOINT_EVERY (20 M) steps or
  * RR_DEFAULT_CHECKPOINT_EVERY_NS (1 s) of guest time (once 2 M steps have
- * run), whichever comes first; every RR_DEFAULT_FULL_EVERY-th (10th) full,
- * the others deltas.
+ * run), whichever comes first; a full one when the deltas since the last
+ * full add up to its size or number RR_DEFAULT_FULL_EVERY - 1 (50), the
+ * others deltas. (Before the writer thread, with every 10th full:)
  * Measured on the corpus Linux, 256 MiB, 1 hart (CPU seconds; a shared
  * 2-core host, see bench/rr.py):
  *   bench workload (740 M steps, 0.74 s guest, rewrites an 8 MiB array):
@@ -25,6 +26,11 @@
  *     steps alone 5 checkpoints, and a seek into the idle minute re-ran up
  *     to 20 M steps (0.26 s CPU p50); with one per guest second (63
  *     checkpoints, idle deltas ~140 KB) seeks take 0.07-0.11 s CPU.
+ *   A guest deadlocked on 1 hart (the race workload, no -max-time) jumps
+ *     ~400 guest seconds per host second from timer to timer: with every
+ *     10th full it grew 28 MB per host second (fulls of 8 MB were 90% of
+ *     it); with fulls by bytes, capped at 50, 10 MB (20 s: 904
+ *     checkpoints, 20 full 165 MB, 884 deltas of 27 KB).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -35,6 +35,45 @@ static bool has(const hart_t *h, uint32_t e)
     return (h->st.ext & e) != 0;
 }
 
+/* Binary64 operations with a handler of their own in hart_exec.c (the
+ * common ones: arithmetic, fmadd family, fcvt.d.l, sign injection, fmv,
+ * compares); d already holds OP_FP with the raw bits, which the handlers
+ * keep for their slow path (hart_fp_exec). Rounding mode and FS are
+ * checked when they execute. */
+static void fp_d(dinsn *d, uint32_t insn, unsigned rd, unsigned rs1, unsigned rs2, unsigned f3)
+{
+    unsigned op = 0;
+    bool xrd = false; /* rd is an x register */
+    if ((insn & 0x7f) != 0x53) {
+        op = OP_FMA_D;
+    } else {
+        switch (insn >> 25) {
+        case 0x01: op = OP_FADD_D; break;
+        case 0x05: op = OP_FSUB_D; break;
+        case 0x09: op = OP_FMUL_D; break;
+        case 0x0d: op = OP_FDIV_D; break;
+        case 0x2d: op = rs2 == 0 ? OP_FSQRT_D : 0; break;
+        case 0x69: op = rs2 == 2 ? OP_FCVT_D_L : 0; break;
+        case 0x11: op = f3 <= 2 ? OP_FSGNJ_D : 0; break;
+        case 0x79: op = rs2 == 0 && f3 == 0 ? OP_FMV_D_X : 0; break;
+        case 0x71:
+            op = rs2 == 0 && f3 == 0 ? OP_FMV_X_D : 0;
+            xrd = true;
+            break;
+        case 0x51:
+            op = f3 <= 2 ? OP_FCMP_D : 0;
+            xrd = true;
+            break;
+        default: break;
+        }
+    }
+    if (!op) return;
+    d->op = (uint8_t)op;
+    d->rd = (uint8_t)(xrd && rd == 0 ? 32 : rd);
+    d->rs1 = (uint8_t)rs1;
+    d->rs2 = (uint8_t)rs2;
+}
+
 /* JAL or a branch at page offset off: near (target in the page, imm in
  * slots) or far */
 static void set_jump(dinsn *d, unsigned near, unsigned far, unsigned rd, unsigned rs1, unsigned rs2,
@@ -224,6 +263,7 @@ void hart_decode32(const hart_t *h, uint32_t insn, unsigned off, dinsn *d)
         unsigned fmt = (insn >> 25) & 3;
         if (!has(h, HART_EXT_F) || fmt > 1 || (fmt == 1 && !has(h, HART_EXT_D))) break;
         set(d, OP_FP, 0, 0, 0, (int32_t)insn);
+        if (fmt == 1) fp_d(d, insn, rd, rs1, rs2, f3);
         return;
     }
     default: break;

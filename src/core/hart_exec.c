@@ -4,7 +4,8 @@
  *
  * Loop state: d points at the current decoded instruction inside the
  * decoded page base[] mapped at virtual page vbase; pc is never kept in a
- * register but derived as vbase + 2 * (d - base). left counts the steps
+ * register but derived as vbase + 2 * (d - base), computed as pck + d / 4
+ * from the one register pck (see PC_OF). left counts the steps
  * still allowed: every instruction decrements it once after it retires, and
  * an exception or interrupt counts one step too, so hart_run's budget is
  * exact. Falling off the page lands on a REFETCH sentinel, which translates
@@ -28,7 +29,13 @@
 
 #define vmdispatch() goto *disp[d->op]
 #define vmcase(n)    L_##n:
-#define PC_OF(x)     (vbase + ((uint64_t)((x)-base) << 1))
+/* pck = vbase - addr(base) / 4, so that pc = pck + addr(d) / 4 (a dinsn is
+ * 8 bytes per 2-byte slot): one register for both the page's virtual
+ * address and its decoded page, which leaves the data TLB set pointer a
+ * callee-saved register of its own on x86-64 */
+#define PC_OF(x)     (pck + ((uint64_t)(uintptr_t)(x) >> 2))
+#define PCK_OF(vb, b) ((vb) - ((uint64_t)(uintptr_t)(b) >> 2))
+#define BASE_OF(x)   ((x) - ((PC_OF(x) & (BUS_PAGE_SIZE - 1)) >> 1))
 #define SYNC()                                                                                     \
     do {                                                                                           \
         h->left = left;                                                                            \
@@ -231,9 +238,8 @@
     {                                                                                              \
         uint64_t t = (R[d->rs1] + IMM) & ~1ull;                                                    \
         R[d->rd] = PC_OF(d) + (L);                                                                 \
-        uint64_t o = t - vbase;                                                                    \
-        if (likely(o < BUS_PAGE_SIZE)) {                                                           \
-            d = base + (o >> 1);                                                                   \
+        if (likely(((t ^ PC_OF(d)) >> 12) == 0)) {                                                 \
+            d = (dinsn *)(uintptr_t)((t - pck) << 2);                                              \
             STEP();                                                                                \
         }                                                                                          \
         h->st.pc = t;                                                                              \
@@ -262,8 +268,8 @@ uint64_t hart_exec(hart_t *h, uint64_t left)
 #define HART_LABEL(n) [OP_##n] = &&L_##n,
     static const void *const disp[OP_COUNT] = {HART_OPS(HART_LABEL)};
 #undef HART_LABEL
-    dinsn *d = NULL, *base = NULL;
-    uint64_t vbase = 0;
+    dinsn *d = NULL;
+    uint64_t pck = 0;
     tlbset *dt = h->dtlb;
 
 refetch : {
@@ -281,9 +287,8 @@ refetch : {
             goto refetch;
         }
     }
-    base = dp->ins;
-    vbase = pc & ~(uint64_t)(BUS_PAGE_SIZE - 1);
-    d = base + ((pc & (BUS_PAGE_SIZE - 1)) >> 1);
+    pck = PCK_OF(pc & ~(uint64_t)(BUS_PAGE_SIZE - 1), dp->ins);
+    d = dp->ins + ((pc & (BUS_PAGE_SIZE - 1)) >> 1);
     dt = h->dtlb;
     vmdispatch();
 }
@@ -291,7 +296,7 @@ refetch : {
     /* ---- cache management ---- */
     vmcase(DECODE)
     {
-        hart_decode_slot(h, (dpage *)base, d);
+        hart_decode_slot(h, (dpage *)BASE_OF(d), d);
         vmdispatch();
     }
     vmcase(REFETCH)
@@ -301,21 +306,24 @@ refetch : {
     }
     vmcase(OBSBP) /* an observation breakpoint (obs.h): the hook, then the instruction */
     {
+        dinsn *base = BASE_OF(d);
         unsigned slot = (unsigned)(d - base);
+        uint64_t vb = PC_OF(base);
         SYNC();
         base = obs_hart_bp(h, (dpage *)base, slot);
+        pck = PCK_OF(vb, base);
         d = base + slot;
         vmdispatch();
     }
     vmcase(CROSS)
     {
         uint16_t lo, hi;
-        memcpy(&lo, ((dpage *)base)->host + (BUS_PAGE_SIZE - 2), 2);
+        memcpy(&lo, ((dpage *)BASE_OF(d))->host + (BUS_PAGE_SIZE - 2), 2);
         SYNC();
         if (!hart_fetch16(h, PC_OF(d) + 2, &hi)) goto exception;
         dinsn *x = &h->xpage->ins[DP_SLOTS - 1];
         hart_decode32(h, lo | ((uint32_t)hi << 16), BUS_PAGE_SIZE - 2, x);
-        base = h->xpage->ins;
+        pck = PCK_OF(PC_OF(d) & ~(uint64_t)(BUS_PAGE_SIZE - 1), h->xpage->ins);
         d = x;
         vmdispatch();
     }
@@ -554,72 +562,95 @@ refetch : {
     STORE(FSW_body, uint32_t, 4, 4, F[d->rs2])
     STORE(FSD_body, uint64_t, 8, 4, F[d->rs2])
     STORE(FSD_C_body, uint64_t, 8, 2, F[d->rs2])
-    vmcase(FP)
+    /* binary64 operations decoded to their own handlers (hart_decode.c
+     * fp_d): straight to fpu.c, whose host fast paths do the arithmetic;
+     * FS off, a bad rounding mode or anything unusual goes to fp_slow
+     * (hart_fp_exec, which also does every other F/D instruction) */
+#define FP_RM(rm)                                                                                  \
+    unsigned rm = ((uint32_t)d->imm >> 12) & 7;                                                    \
+    if (rm == 7) rm = h->st.frm;                                                                   \
+    if (unlikely(!(h->st.mstatus & MS_FS) || rm > FPU_RMM)) goto fp_slow
+#define FP_FS()                                                                                    \
+    if (unlikely(!(h->st.mstatus & MS_FS))) goto fp_slow
+#define FP_DONE(fl)                                                                                \
+    do {                                                                                           \
+        h->st.fflags |= (fl);                                                                      \
+        h->st.mstatus |= MS_FS_DIRTY | MS_SD;                                                      \
+        vmbreak(4);                                                                                \
+    } while (0)
+#define FP_BIN(NAME, FN)                                                                           \
+    vmcase(NAME)                                                                                   \
+    {                                                                                              \
+        FP_RM(rm);                                                                                 \
+        unsigned fl = 0;                                                                           \
+        F[d->rd] = FN(F[d->rs1], F[d->rs2], rm, &fl);                                              \
+        FP_DONE(fl);                                                                               \
+    }
+    FP_BIN(FADD_D, fpu_add64)
+    FP_BIN(FSUB_D, fpu_sub64)
+    FP_BIN(FMUL_D, fpu_mul64)
+    FP_BIN(FDIV_D, fpu_div64)
+    vmcase(FSQRT_D)
     {
-        /* binary64 arithmetic, fmadd family and fcvt.d.l straight to fpu.c
-         * (as hart_fp_exec does them, without its general decode, which
-         * cost ~100 host instructions each); the rest goes there */
+        FP_RM(rm);
+        unsigned fl = 0;
+        F[d->rd] = fpu_sqrt64(F[d->rs1], rm, &fl);
+        FP_DONE(fl);
+    }
+    vmcase(FCVT_D_L)
+    {
+        FP_RM(rm);
+        unsigned fl = 0;
+        F[d->rd] = fpu_i64_to_f64((int64_t)R[d->rs1], rm, &fl);
+        FP_DONE(fl);
+    }
+    vmcase(FMA_D) /* fmadd.d, fmsub.d, fnmsub.d, fnmadd.d */
+    {
+        static const unsigned fop[4] = {0, FPU_FMA_NEGADD, FPU_FMA_NEGPROD,
+                                        FPU_FMA_NEGPROD | FPU_FMA_NEGADD};
+        FP_RM(rm);
         uint32_t insn = (uint32_t)d->imm;
-        unsigned rm = (insn >> 12) & 7;
-        if (rm == 7) rm = h->st.frm;
-        if (likely((h->st.mstatus & MS_FS) && rm <= FPU_RMM)) {
-            unsigned fl = 0, rs1 = (insn >> 15) & 31, rs2 = (insn >> 20) & 31;
-            uint64_t r;
-            if ((insn & 0x7f) == 0x53) {
-                switch (insn >> 25) {
-                case 0x01: r = fpu_add64(F[rs1], F[rs2], rm, &fl); break;
-                case 0x05: r = fpu_sub64(F[rs1], F[rs2], rm, &fl); break;
-                case 0x09: r = fpu_mul64(F[rs1], F[rs2], rm, &fl); break;
-                case 0x0d: r = fpu_div64(F[rs1], F[rs2], rm, &fl); break;
-                case 0x2d:
-                    if (rs2) goto fp_general;
-                    r = fpu_sqrt64(F[rs1], rm, &fl);
-                    break;
-                case 0x69:
-                    if (rs2 != 2) goto fp_general;
-                    r = fpu_i64_to_f64((int64_t)R[rs1], rm, &fl);
-                    break;
-                case 0x11: /* fsgnj.d, fsgnjn.d, fsgnjx.d (funct3 in rm) */
-                    if (rm > 2 || ((insn >> 12) & 7) != rm) goto fp_general;
-                    r = F[rs2] ^ (rm == 1 ? 1ull << 63 : 0) ^ (rm == 2 ? F[rs1] : 0);
-                    r = (F[rs1] & ~(1ull << 63)) | (r & (1ull << 63));
-                    break;
-                case 0x79: /* fmv.d.x */
-                    if (rs2 || ((insn >> 12) & 7)) goto fp_general;
-                    r = R[rs1];
-                    break;
-                case 0x71: /* fmv.x.d: writes an x register */
-                    if (rs2 || ((insn >> 12) & 7)) goto fp_general;
-                    R[((insn >> 7) & 31) ? (insn >> 7) & 31 : 32] = F[rs1];
-                    vmbreak(4);
-                case 0x51: { /* fle.d, flt.d, feq.d (funct3 in rm): write an x register */
-                    unsigned f3 = (insn >> 12) & 7;
-                    if (f3 > 2) goto fp_general;
-                    int c = f3 == 0   ? fpu_le64(F[rs1], F[rs2], &fl)
-                            : f3 == 1 ? fpu_lt64(F[rs1], F[rs2], &fl)
-                                      : fpu_eq64(F[rs1], F[rs2], &fl);
-                    R[((insn >> 7) & 31) ? (insn >> 7) & 31 : 32] = (uint64_t)c;
-                    if (fl) {
-                        h->st.fflags |= fl;
-                        h->st.mstatus |= MS_FS_DIRTY | MS_SD;
-                    }
-                    vmbreak(4);
-                }
-                default: goto fp_general;
-                }
-            } else if (((insn >> 25) & 3) == 1) { /* fmadd.d, fmsub.d, fnmsub.d, fnmadd.d */
-                static const unsigned fop[4] = {0, FPU_FMA_NEGADD, FPU_FMA_NEGPROD,
-                                                FPU_FMA_NEGPROD | FPU_FMA_NEGADD};
-                r = fpu_fma64(F[rs1], F[rs2], F[insn >> 27], fop[(insn >> 2) & 3], rm, &fl);
-            } else {
-                goto fp_general;
-            }
-            F[(insn >> 7) & 31] = r;
+        unsigned fl = 0;
+        F[d->rd] = fpu_fma64(F[d->rs1], F[d->rs2], F[insn >> 27], fop[(insn >> 2) & 3], rm, &fl);
+        FP_DONE(fl);
+    }
+    vmcase(FSGNJ_D) /* fsgnj.d, fsgnjn.d, fsgnjx.d (funct3 0, 1, 2) */
+    {
+        FP_FS();
+        unsigned f3 = ((uint32_t)d->imm >> 12) & 7;
+        uint64_t a = F[d->rs1], b = F[d->rs2];
+        uint64_t sg = f3 == 0 ? b : f3 == 1 ? ~b : a ^ b;
+        F[d->rd] = (a & ~(1ull << 63)) | (sg & (1ull << 63));
+        FP_DONE(0);
+    }
+    vmcase(FMV_D_X)
+    {
+        FP_FS();
+        F[d->rd] = R[d->rs1];
+        FP_DONE(0);
+    }
+    vmcase(FMV_X_D) /* writes an x register, no f state */
+    {
+        FP_FS();
+        R[d->rd] = F[d->rs1];
+        vmbreak(4);
+    }
+    vmcase(FCMP_D) /* fle.d, flt.d, feq.d (funct3 0, 1, 2): an x register */
+    {
+        FP_FS();
+        unsigned f3 = ((uint32_t)d->imm >> 12) & 7, fl = 0;
+        uint64_t a = F[d->rs1], b = F[d->rs2];
+        int c = f3 == 0 ? fpu_le64(a, b, &fl) : f3 == 1 ? fpu_lt64(a, b, &fl) : fpu_eq64(a, b, &fl);
+        R[d->rd] = (uint64_t)c;
+        if (fl) {
             h->st.fflags |= fl;
             h->st.mstatus |= MS_FS_DIRTY | MS_SD;
-            vmbreak(4);
         }
-    fp_general:
+        vmbreak(4);
+    }
+    vmcase(FP)
+    fp_slow:
+    {
         SYNC();
         if (!hart_fp_exec(h, (uint32_t)d->imm)) goto illegal;
         vmbreak(4);
@@ -690,7 +721,21 @@ refetch : {
         if (!hart_csr_insn(h, OP_##NAME, (unsigned)d->imm & 0xfff, d->rs1, d->rd)) goto illegal;   \
         vmbreak_ev(4);                                                                             \
     }
-    CSR_CASE(CSRRW)
+    vmcase(CSRRW)
+    {
+        /* fsflags (csrrw rd, fflags, rs1): restores the flags after a
+         * quiet comparison in the same loops */
+        if ((d->imm & 0xfff) == 0x001 && (h->st.mstatus & MS_FS) && (h->st.ext & HART_EXT_F)) {
+            uint64_t old = h->st.fflags;
+            h->st.fflags = (uint32_t)R[d->rs1] & 31;
+            hart_fs_dirty(h);
+            R[d->rd] = old;
+            vmbreak(4);
+        }
+        SYNC();
+        if (!hart_csr_insn(h, OP_CSRRW, (unsigned)d->imm & 0xfff, d->rs1, d->rd)) goto illegal;
+        vmbreak_ev(4);
+    }
     vmcase(CSRRS)
     {
         /* frflags (csrrs rd, fflags, x0): a read only, in every loop that

@@ -98,6 +98,7 @@ enum {
 #define HART_NPMP        16
 #define HART_NHPM        16 /* mhpmcounter3..18 hold values, as QEMU's pmu-num=16 */
 #define HART_NTRIG       2
+#define HART_PMPC        64 /* PMP page-verdict cache entries (power of 2) */
 
 /*
  * Architectural state. Order: 64-bit fields, then 32-bit (an even count),
@@ -149,7 +150,16 @@ _Static_assert(sizeof(hart_state) == 8 * (33 + 32 + 2 + 6 + 8 + 6 + 1 + 2 + HART
                                                         X(OR_C) X(AND_C) X(ADDW_C) X(SUBW_C)       \
                                                             X(JAL_C) X(JALR_C) X(BEQ_C) X(BNE_C)   \
                                                                 X(LW_C) X(LD_C) X(SW_C) X(SD_C)    \
-                                                                    X(FLD_C) X(FSD_C) X(OBSBP)
+                                                                    X(FLD_C) X(FSD_C) X(OBSBP)     \
+                                                                        X(FADD_D) X(FSUB_D)        \
+                                                                            X(FMUL_D) X(FDIV_D)    \
+                                                                                X(FSQRT_D)         \
+                                                                                    X(FCVT_D_L)    \
+                                                                                        X(FSGNJ_D) \
+                                                                                        X(FMV_D_X) \
+                                                                                        X(FMV_X_D) \
+                                                                                        X(FCMP_D)  \
+                                                                                        X(FMA_D)
 
 #define HART_OP_ENUM(n) OP_##n,
 enum hart_op { HART_OPS(HART_OP_ENUM) OP_COUNT };
@@ -158,7 +168,10 @@ enum hart_op { HART_OPS(HART_OP_ENUM) OP_COUNT };
 /* One decoded instruction. rd is 32 (the sink) when the encoding names x0.
  * imm: immediate; for JAL and branches whose target lies in the same page
  * (decided at decode time) the distance in slots (imm / 2); CSR number for
- * CSR ops; raw bits for ILLEGAL and FP; funct5 for AMO. BRMIS and BRFAR
+ * CSR ops; raw bits for ILLEGAL, FP and the binary64 ops FADD_D..FMA_D
+ * (whose rd is the f register, or for FMV_X_D and FCMP_D the x register
+ * with x0 as the sink; rs1 an f register except for FCVT_D_L and FMV_D_X;
+ * rs3 and funct3 stay in the raw bits); funct5 for AMO. BRMIS and BRFAR
  * keep funct3 in rd. */
 typedef struct dinsn {
     uint8_t op, rd, rs1, rs2;
@@ -269,6 +282,11 @@ struct hart {
     uint8_t pmp_idx[HART_NPMP]; /* those entries, in priority order */
     uint64_t pmp_lo[HART_NPMP]; /* and their ranges [lo, last] */
     uint64_t pmp_last[HART_NPMP];
+    /* PMP verdicts of whole pages (pmp_page: 1 pass, 0 fail, -1 mixed) by
+     * page, access kind and privilege; cleared by hart_pmp_changed. key 0
+     * is empty (a valid key has bit 0 set) */
+    uint64_t pmpc_key[HART_PMPC];
+    int8_t pmpc_v[HART_PMPC];
     /* one RAM region remembered for walks and TLB fills */
     uint64_t ram_base, ram_size;
     uint8_t *ram_host;
