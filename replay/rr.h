@@ -178,6 +178,34 @@ MC_MUST_CHECK int rr_uart(rr_replay *rp, uint8_t **buf, size_t *len, char *err, 
 /* The transcript as stored while recording, up to the end (no replay). */
 MC_MUST_CHECK int rr_uart_stored(rr_file *f, uint8_t **buf, size_t *len, char *err, size_t errlen);
 
+/* ---- segments (verify, index) ---------------------------------------------- */
+
+/* A segment is the run between two checkpoints: restore one, run to the
+ * next. verify and `index --jobs N` split a recording into them. */
+/* Replay options: checking hashes costs a hash per checkpoint. */
+typedef struct rr_replay_mode {
+    bool check_hashes; /* compare checkpoint hashes while running */
+    bool perturb;      /* honour MACHINA_RR_PERTURB */
+} rr_replay_mode;
+
+void rr_replay_set_mode(rr_replay *rp, const rr_replay_mode *m);
+/* Restores checkpoint seq (its chain from the last full one) into the
+ * board and checks its hash; positions the input and UART cursors. */
+int rr_replay_restore(rr_replay *rp, uint64_t seq, char *err, size_t errlen);
+/* Resets the board to its power-on state (what checkpoint 0 holds). */
+int rr_replay_fresh(rr_replay *rp, char *err, size_t errlen);
+/* Where rr_replay_run stops: exactly `steps` steps, the first round
+ * boundary at or after `ns`, right after checkpoint `ck`; all UINT64_MAX:
+ * the recorded end. Never past the end. */
+typedef struct rr_target {
+    uint64_t steps, ns, ck;
+} rr_target;
+/* Runs from the current position to t under the recording's limits.
+ * Returns MC_OK, or MC_EDIVERGE with the reason in rr_replay_divergence. */
+int rr_replay_run(rr_replay *rp, const rr_target *t, board_outcome *out);
+/* After a divergence: what happened, and where (or "" if none). */
+const char *rr_replay_divergence(const rr_replay *rp, uint64_t *ck_seq);
+
 /* ---- verify --------------------------------------------------------------- */
 
 typedef struct rr_verify_result {

@@ -12,7 +12,7 @@
  * draws a progress bar when stderr is a terminal.
  *
  * The replay layer's segment primitives (rr_replay_restore, rr_replay_run
- * with a checkpoint target) come from replay/rr_int.h.
+ * with a checkpoint target) are in rr.h.
  */
 #include "cli_index.h"
 
@@ -27,7 +27,6 @@
 #include "db.h"
 #include "obs.h"
 #include "rr.h"
-#include "rr_int.h"
 
 #define EXIT_BAD   1
 #define EXIT_USAGE 2
