@@ -165,8 +165,8 @@ static int checkpoint(rr_rec *r)
     bt.hash = snap_hasher_hash(r->hasher, b);
     bt.seq = r->nck;
     bt.raw = rr_writer_buffer(r->w, &bt.rawcap);
-    int rc = snap_save_into(b, bt.full ? SNAP_FULL : SNAP_DELTA, &r->last, &bt.raw, &bt.rawcap,
-                            &bt.rawlen);
+    int rc = snap_save_into(b, bt.full ? SNAP_FULL : SNAP_DELTA, &r->last, r->hasher, &bt.raw,
+                            &bt.rawcap, &bt.rawlen);
     if (rc < 0) {
         free(bt.raw);
         snprintf(r->why, sizeof(r->why), "checkpoint %llu: %s", (unsigned long long)r->nck,

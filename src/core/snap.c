@@ -158,11 +158,29 @@ static bool want_sector(snap_kind kind, bool dirty)
     return kind == SNAP_FULL || dirty;
 }
 
+/*
+ * The state hash: XXH3-64 over the scheduler blob, every hart blob, the
+ * CLINT, PLIC, UART and test blobs, with a disk the virtio blob and every
+ * overlay sector (u64 number, 512 bytes, ascending), then per RAM region
+ * its base and size (u64 each) and the XXH3-64 of each HASH_GROUP bytes of
+ * it (u64 each). Hashing RAM in groups lets snap_hasher rehash only the
+ * groups written since its last call.
+ */
+#define HASH_GROUP_PAGES 64u
+
+struct snap_hasher {
+    uint64_t *group; /* cached group hashes, every region in turn */
+    uint8_t *zero;   /* and whether the group is all zero bytes */
+    size_t ngroups;
+    bool valid;
+    snap_point at; /* the instant of the last hash */
+};
+
 int snap_save(board_t *b, snap_kind kind, const snap_point *at, uint8_t **buf, size_t *len)
 {
     size_t cap = 0;
     *buf = NULL;
-    int rc = snap_save_into(b, kind, at, buf, &cap, len);
+    int rc = snap_save_into(b, kind, at, NULL, buf, &cap, len);
     if (rc < 0) {
         free(*buf);
         *buf = NULL;
@@ -170,8 +188,8 @@ int snap_save(board_t *b, snap_kind kind, const snap_point *at, uint8_t **buf, s
     return rc;
 }
 
-int snap_save_into(board_t *b, snap_kind kind, const snap_point *at, uint8_t **buf, size_t *cap,
-                   size_t *len)
+int snap_save_into(board_t *b, snap_kind kind, const snap_point *at, const snap_hasher *hs,
+                   uint8_t **buf, size_t *cap, size_t *len)
 {
     bus_t *bus = board_bus(b);
     dev_virtio_blk_t *blk = board_virtio_blk(b);
@@ -197,14 +215,23 @@ int snap_save_into(board_t *b, snap_kind kind, const snap_point *at, uint8_t **b
      * pages once) and pass 2 copies what it decided */
     uint64_t *want = calloc((nbits + 63) / 64 + 1, sizeof(uint64_t));
     if (!want) return MC_ENOMEM;
-    uint64_t bit = 0;
+    /* A full snapshot skips the groups the hasher has just found zero
+     * (it hashed this very state: dirty groups afresh, the others were
+     * unchanged since it last looked at them). */
+    bool zero_known = hs && hs->valid && hs->at.steps == board_steps(b) &&
+                      hs->at.vtime == board_vtime(b);
+    uint64_t bit = 0, g = 0;
     for (unsigned r = 0; bus_ram_region(bus, r, &base, &size, &host); r++) {
         uint8_t *flags = region_flags(bus, base, size);
-        for (uint64_t off = 0; off < size; off += PAGE, bit++)
+        for (uint64_t off = 0; off < size; off += PAGE, bit++) {
+            if (off % (HASH_GROUP_PAGES * PAGE) == 0 && off) g++;
+            if (kind == SNAP_FULL && zero_known && g < hs->ngroups && hs->zero[g]) continue;
             if (want_page(bus, kind, flags, base, off, host)) {
                 pages[r]++;
                 want[bit / 64] |= 1ull << (bit % 64);
             }
+        }
+        g++; /* groups do not span regions */
         total += sect_size(24 + pages[r] * (8 + PAGE));
     }
     if (blk) {
@@ -605,16 +632,6 @@ static void free_blobs(blob *bl, unsigned n)
         free(bl[i].p);
 }
 
-/*
- * The state hash: XXH3-64 over the scheduler blob, every hart blob, the
- * CLINT, PLIC, UART and test blobs, with a disk the virtio blob and every
- * overlay sector (u64 number, 512 bytes, ascending), then per RAM region
- * its base and size (u64 each) and the XXH3-64 of each HASH_GROUP bytes of
- * it (u64 each). Hashing RAM in groups lets snap_hasher rehash only the
- * groups written since its last call.
- */
-#define HASH_GROUP_PAGES 64u
-
 /* The flags bytes of region base..base+size as one array, or NULL when
  * the bus does not keep them contiguous (then each page is looked up). */
 static uint8_t *region_flags(bus_t *bus, uint64_t base, uint64_t size)
@@ -631,11 +648,6 @@ static bool page_dirty(bus_t *bus, const uint8_t *flags, uint64_t base, uint64_t
     return f && (*f & BUS_PAGE_DIRTY);
 }
 
-struct snap_hasher {
-    uint64_t *group; /* cached group hashes, every region in turn */
-    size_t ngroups;
-    bool valid;
-};
 
 /* Hashes everything but RAM into st. */
 static int hash_small(board_t *b, XXH3_state_t *st)
@@ -690,13 +702,19 @@ static uint64_t state_hash(snap_hasher *hs, board_t *b)
             for (uint64_t k = 0; !fresh && k < n; k++)
                 fresh = page_dirty(bus, flags, base, pg + k);
             uint64_t h = fresh ? XXH3_64bits(host + pg * PAGE, n * PAGE) : hs->group[g];
-            if (hs && g < hs->ngroups) hs->group[g] = h;
+            if (hs && g < hs->ngroups) {
+                if (fresh) hs->zero[g] = is_zero(host + pg * PAGE, n * PAGE); /* cache-hot */
+                hs->group[g] = h;
+            }
             uint8_t hb[8];
             put64(hb, h);
             XXH3_64bits_update(st, hb, 8);
         }
     }
-    if (hs) hs->valid = g == hs->ngroups;
+    if (hs) {
+        hs->valid = g == hs->ngroups;
+        hs->at = (snap_point){board_steps(b), board_vtime(b)};
+    }
     uint64_t h = XXH3_64bits_digest(st);
     XXH3_freeState(st);
     return h;
@@ -716,8 +734,9 @@ int snap_hasher_new(snap_hasher **out, board_t *b)
     for (unsigned r = 0; bus_ram_region(board_bus(b), r, &base, &size, &host); r++)
         hs->ngroups += (size / PAGE + HASH_GROUP_PAGES - 1) / HASH_GROUP_PAGES;
     hs->group = calloc(hs->ngroups ? hs->ngroups : 1, sizeof(uint64_t));
-    if (!hs->group) {
-        free(hs);
+    hs->zero = calloc(hs->ngroups ? hs->ngroups : 1, 1);
+    if (!hs->group || !hs->zero) {
+        snap_hasher_free(hs);
         return MC_ENOMEM;
     }
     *out = hs;
@@ -728,6 +747,7 @@ void snap_hasher_free(snap_hasher *hs)
 {
     if (!hs) return;
     free(hs->group);
+    free(hs->zero);
     free(hs);
 }
 

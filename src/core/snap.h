@@ -62,12 +62,15 @@ typedef struct snap_point {
 MC_MUST_CHECK int snap_save(board_t *b, snap_kind kind, const snap_point *base, uint8_t **buf,
                             size_t *len);
 
-/* The same into *buf, grown (realloc) when smaller than needed (*cap
- * bytes; *buf may be NULL with *cap 0): a recorder reuses its buffers,
- * which spares the host page faults of a fresh allocation per
- * checkpoint. On an error *buf stays the caller's to free. */
+typedef struct snap_hasher snap_hasher;
+/* The same into *buf, grown when smaller than needed (*cap bytes; *buf
+ * may be NULL with *cap 0): a recorder reuses its buffers, which spares
+ * the host page faults of a fresh allocation per checkpoint. hs (may be
+ * NULL): a hasher that has just hashed this state (snap_hasher_hash at
+ * the same instant); a FULL snapshot then skips reading the RAM groups
+ * it found all zero. On an error *buf stays the caller's to free. */
 MC_MUST_CHECK int snap_save_into(board_t *b, snap_kind kind, const snap_point *base,
-                                 uint8_t **buf, size_t *cap, size_t *len);
+                                 const snap_hasher *hs, uint8_t **buf, size_t *cap, size_t *len);
 
 /* The checkpoint side effects of snap_save without saving: clears RAM and
  * overlay dirty bits and flushes every hart's caches. Replays call it at
@@ -95,7 +98,6 @@ uint64_t snap_hash(board_t *b);
  * checkpoint. Call snap_hasher_hash before every snap_save/snap_mark of
  * the board, or snap_hasher_invalidate after any snap_* call that clears
  * dirty bits without it (a restore, a mark without hashing). */
-typedef struct snap_hasher snap_hasher;
 MC_MUST_CHECK int snap_hasher_new(snap_hasher **out, board_t *b);
 void snap_hasher_free(snap_hasher *hs);
 uint64_t snap_hasher_hash(snap_hasher *hs, board_t *b);
