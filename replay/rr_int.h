@@ -72,7 +72,7 @@ typedef struct rr_batch {
     size_t image_size;
     char *image_path; /*   them from this file (in the writer thread) */
     bool image_borrowed; /* image is the caller's: not freed */
-    uint8_t *raw; /* the uncompressed snapshot; NULL: no checkpoint */
+    uint8_t *raw; /* the snapshot, unsealed (snap_seal); NULL: none */
     size_t rawlen, rawcap;
     uint64_t seq, hash, ninputs_at, tx_off_at;
     snap_point at;

@@ -150,6 +150,7 @@ static int write_batch(rr_writer *w, const rr_batch *b)
     if (b->raw) {
         uint8_t *z = NULL;
         size_t zl;
+        snap_seal(b->raw, b->rawlen);
         if ((rc = rr_lz4_pack(b->raw, b->rawlen, &z, &zl)) < 0) {
             fail(w, rc, "checkpoint");
             goto rollback;

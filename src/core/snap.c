@@ -184,8 +184,15 @@ int snap_save(board_t *b, snap_kind kind, const snap_point *at, uint8_t **buf, s
     if (rc < 0) {
         free(*buf);
         *buf = NULL;
+    } else {
+        snap_seal(*buf, *len);
     }
     return rc;
+}
+
+void snap_seal(uint8_t *buf, size_t len)
+{
+    if (len >= HDR_SIZE) put64(buf + 56, XXH3_64bits(buf + HDR_SIZE, len - HDR_SIZE));
 }
 
 int snap_save_into(board_t *b, snap_kind kind, const snap_point *at, const snap_hasher *hs,
@@ -318,7 +325,7 @@ int snap_save_into(board_t *b, snap_kind kind, const snap_point *at, const snap_
     put64(h + 32, kind == SNAP_DELTA ? at->steps : 0);
     put64(h + 40, kind == SNAP_DELTA ? at->vtime : 0);
     put64(h + 48, o.len);
-    put64(h + 56, XXH3_64bits(o.p + HDR_SIZE, o.len - HDR_SIZE));
+    put64(h + 56, 0); /* snap_seal */
     *len = o.len;
     snap_mark(b);
     return MC_OK;
@@ -675,6 +682,15 @@ static int hash_small(board_t *b, XXH3_state_t *st)
     return MC_OK;
 }
 
+/* XXH3-64 of n zero pages (n <= HASH_GROUP_PAGES), computed once. */
+static uint64_t zero_group_hash(uint64_t n)
+{
+    static uint64_t memo[HASH_GROUP_PAGES + 1];
+    static const uint8_t zeros[HASH_GROUP_PAGES * PAGE];
+    if (!memo[n]) memo[n] = XXH3_64bits(zeros, n * PAGE);
+    return memo[n];
+}
+
 /* The hash, with cache (may be NULL: everything is hashed afresh). */
 static uint64_t state_hash(snap_hasher *hs, board_t *b)
 {
@@ -703,7 +719,9 @@ static uint64_t state_hash(snap_hasher *hs, board_t *b)
                 fresh = page_dirty(bus, flags, base, pg + k);
             uint64_t h = fresh ? XXH3_64bits(host + pg * PAGE, n * PAGE) : hs->group[g];
             if (hs && g < hs->ngroups) {
-                if (fresh) hs->zero[g] = is_zero(host + pg * PAGE, n * PAGE); /* cache-hot */
+                /* only a group hashing like zeros can be zeros: prove it */
+                if (fresh)
+                    hs->zero[g] = h == zero_group_hash(n) && is_zero(host + pg * PAGE, n * PAGE);
                 hs->group[g] = h;
             }
             uint8_t hb[8];

@@ -68,9 +68,13 @@ typedef struct snap_hasher snap_hasher;
  * the host page faults of a fresh allocation per checkpoint. hs (may be
  * NULL): a hasher that has just hashed this state (snap_hasher_hash at
  * the same instant); a FULL snapshot then skips reading the RAM groups
- * it found all zero. On an error *buf stays the caller's to free. */
+ * it found all zero. The snapshot is not sealed yet: its header's
+ * checksum comes from snap_seal (a recorder's writer thread does that
+ * beside the machine). On an error *buf stays the caller's to free. */
 MC_MUST_CHECK int snap_save_into(board_t *b, snap_kind kind, const snap_point *base,
                                  const snap_hasher *hs, uint8_t **buf, size_t *cap, size_t *len);
+/* Writes the checksum of the snapshot's contents into its header. */
+void snap_seal(uint8_t *buf, size_t len);
 
 /* The checkpoint side effects of snap_save without saving: clears RAM and
  * overlay dirty bits and flushes every hart's caches. Replays call it at

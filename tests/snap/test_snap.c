@@ -414,6 +414,14 @@ static void test_snap__full_with_hasher_zero_groups(void **state)
         assert_int_equal(snap_save_into(b, SNAP_FULL, &p, hs, &y, &yc, &yl), MC_OK);
         assert_int_equal(xl, yl);
         assert_memory_equal(x, y, xl);
+        /* unsealed it is refused; sealed it restores */
+        host h2;
+        board_t *c = new_board(&h2, 1, false);
+        assert_int_equal(snap_restore(c, y, yl, NULL, 0), MC_ECORRUPT);
+        snap_seal(y, yl);
+        assert_int_equal(snap_restore(c, y, yl, NULL, 0), MC_OK);
+        assert_int_equal(snap_hash(c), snap_hash(b));
+        board_free(c);
         free(x);
         free(y);
     }
