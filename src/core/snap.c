@@ -89,15 +89,11 @@ static uint64_t get64(const uint8_t *p)
     return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
 }
 
+/* n > 0: the first byte is zero and every byte equals the next one
+ * (libc's vectorised memcmp does the scanning). */
 static bool is_zero(const uint8_t *p, size_t n)
 {
-    uint64_t acc = 0;
-    for (size_t i = 0; i < n; i += 8) {
-        uint64_t v;
-        memcpy(&v, p + i, 8);
-        acc |= v;
-    }
-    return acc == 0;
+    return p[0] == 0 && memcmp(p, p + 1, n - 1) == 0;
 }
 
 static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
