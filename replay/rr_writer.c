@@ -51,7 +51,7 @@ struct rr_writer {
         uint8_t *p;
         size_t cap;
     } spare[SPARE_BUFS];
-    rr_writer_stats st; /* written by the writer; read after rr_writer_finish */
+    rr_writer_stats st; /* bytes: the writer's; batches, wait: under mu */
 };
 
 double rr_now_s(void)
