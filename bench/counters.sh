@@ -72,5 +72,5 @@ for c in $CASES; do
         ;;
     *) echo "counters.sh: unknown case '$c' (alu, mem, fp, boot, bench)" >&2; exit 2 ;;
     esac
-    awk -v c=$c -v g=$g -v h=$h 'BEGIN { printf "%-6s %14d %16d %12.2f\n", c, g, h, h / g }'
+    awk -v c=$c -v g=$g -v h=$h 'BEGIN { printf "%-6s %14.0f %16.0f %12.2f\n", c, g, h, h / g }'
 done

@@ -9,7 +9,10 @@
  * still allowed: every instruction decrements it once after it retires, and
  * an exception or interrupt counts one step too, so hart_run's budget is
  * exact. Falling off the page lands on a REFETCH sentinel, which translates
- * the next page without counting a step.
+ * the next page without counting a step. The simple handlers
+ * (hart_exec_ops.h) exist twice, and a handler table is chosen at every
+ * refetch: the fast copy skips the budget test on straight-line
+ * instructions while plenty of steps are left (see STEP_X).
  *
  * Fast paths (ALU, branches inside the page, TLB-hit loads/stores) touch only
  * registers and the TLB. Everything else calls a noinline helper after
@@ -18,35 +21,63 @@
  * a stop through h->ev, looked at only after such slow instructions.
  *
  * Measured with bench/hart_loop.c (gcc 12 -O2, x86-64): an ALU handler is
- * 10 host instructions including dispatch; the integer loop averages 10.8
- * host instructions per guest instruction (callgrind) and ~800 MIPS; a
- * load/store loop 16.8 and ~620 MIPS. Branches and JAL whose target is in
- * the same page are resolved at decode time (d += imm), which took taken
- * branches from 21 to 12 host instructions.
+ * 9 host instructions including dispatch in the fast copy; the integer
+ * loop averages 10.0 host instructions per guest instruction (callgrind;
+ * 10.8 with the budget test on every instruction), the fp loop 45 (73 when
+ * every F/D instruction went through one OP_FP handler that decoded its
+ * bits). Branches and JAL whose target is in the same page are resolved
+ * at decode time (d += imm), which took taken branches from 21 to 12 host
+ * instructions. Keeping vbase and base in one register (pck) let gcc keep
+ * the data TLB pointer dt in a callee-saved register (it had spilled it to
+ * the stack once the F/D handlers were added: +2% on a boot).
  */
-#include "fpu.h"
+#include "fpu_int.h"
 #include "hart_int.h"
 
 #define vmdispatch() goto *disp[d->op]
-#define vmcase(n)    L_##n:
+#define vmcase(n)    L_##n : LF_##n:
 /* pck = vbase - addr(base) / 4, so that pc = pck + addr(d) / 4 (a dinsn is
  * 8 bytes per 2-byte slot): one register for both the page's virtual
  * address and its decoded page, which leaves the data TLB set pointer a
  * callee-saved register of its own on x86-64 */
-#define PC_OF(x)     (pck + ((uint64_t)(uintptr_t)(x) >> 2))
+#define PC_OF(x)      (pck + ((uint64_t)(uintptr_t)(x) >> 2))
 #define PCK_OF(vb, b) ((vb) - ((uint64_t)(uintptr_t)(b) >> 2))
-#define BASE_OF(x)   ((x) - ((PC_OF(x) & (BUS_PAGE_SIZE - 1)) >> 1))
+#define BASE_OF(x)    ((x) - ((PC_OF(x) & (BUS_PAGE_SIZE - 1)) >> 1))
 #define SYNC()                                                                                     \
     do {                                                                                           \
         h->left = left;                                                                            \
         h->st.pc = PC_OF(d);                                                                       \
     } while (0)
-/* retire and go on: L is the instruction length */
-#define STEP()                                                                                     \
+/*
+ * Retire and go on. The exact copy of a handler checks the budget after
+ * every instruction (STEP_X). The fast copy (dispatch table disp_f), used
+ * while more than FAST_MIN steps are left, checks it only on taken
+ * branches and jumps (STEP_FT), which then fall back to the exact copy
+ * near the end: a straight run between two checks stays in one page and
+ * retires at most DP_SLOTS + 1 instructions (the +1: one crossing into the
+ * next page), and every other way out of a run (REFETCH, jump_far,
+ * events, traps) goes through refetch, which chooses the table again. So
+ * left never reaches 0 unnoticed and budgets stay exact.
+ */
+#define FAST_MIN (DP_SLOTS + 8)
+#define STEP_X()                                                                                   \
     do {                                                                                           \
         if (unlikely(--left == 0)) goto out;                                                       \
         vmdispatch();                                                                              \
     } while (0)
+#define STEP_F()                                                                                   \
+    do {                                                                                           \
+        --left;                                                                                    \
+        vmdispatch();                                                                              \
+    } while (0)
+#define STEP_FT()                                                                                  \
+    do {                                                                                           \
+        if (unlikely(--left <= FAST_MIN)) goto fast_end;                                           \
+        vmdispatch();                                                                              \
+    } while (0)
+/* outside hart_exec_ops.h every handler has one copy, labelled twice */
+#define STEP()       STEP_X()
+#define STEP_TAKEN() STEP_X()
 #define vmbreak(L)                                                                                 \
     do {                                                                                           \
         d += (L) >> 1;                                                                             \
@@ -122,7 +153,7 @@
     {                                                                                              \
         if (COND) {                                                                                \
             d += d->imm;                                                                           \
-            STEP();                                                                                \
+            STEP_TAKEN();                                                                          \
         }                                                                                          \
         vmbreak(4);                                                                                \
     }
@@ -201,7 +232,7 @@
     {                                                                                              \
         if (R[d->rs1] == R[d->rs2]) {                                                              \
             d += d->imm;                                                                           \
-            STEP();                                                                                \
+            STEP_TAKEN();                                                                          \
         }                                                                                          \
         vmbreak(L);                                                                                \
     }
@@ -209,7 +240,7 @@
     {                                                                                              \
         if (R[d->rs1] != R[d->rs2]) {                                                              \
             d += d->imm;                                                                           \
-            STEP();                                                                                \
+            STEP_TAKEN();                                                                          \
         }                                                                                          \
         vmbreak(L);                                                                                \
     }
@@ -217,7 +248,7 @@
     {                                                                                              \
         R[d->rd] = PC_OF(d) + (L);                                                                 \
         d += d->imm;                                                                               \
-        STEP();                                                                                    \
+        STEP_TAKEN();                                                                              \
     }
 #define B_JAL_FAR(L)                                                                               \
     {                                                                                              \
@@ -240,7 +271,7 @@
         R[d->rd] = PC_OF(d) + (L);                                                                 \
         if (likely(((t ^ PC_OF(d)) >> 12) == 0)) {                                                 \
             d = (dinsn *)(uintptr_t)((t - pck) << 2);                                              \
-            STEP();                                                                                \
+            STEP_TAKEN();                                                                          \
         }                                                                                          \
         h->st.pc = t;                                                                              \
         goto jump_far;                                                                             \
@@ -263,11 +294,43 @@ static inline bool br_cond(unsigned f3, uint64_t a, uint64_t b)
     }
 }
 
+/* binary64 operations decoded to their own handlers (hart_decode.c
+ * fp_d): straight to fpu.c, whose host fast paths do the arithmetic;
+ * FS off, a bad rounding mode or anything unusual goes to fp_slow
+ * (hart_fp_exec, which also does every other F/D instruction) */
+#define FP_RM(rm)                                                                                  \
+    unsigned rm = ((uint32_t)d->imm >> 12) & 7;                                                    \
+    if (rm == 7) rm = h->st.frm;                                                                   \
+    if (unlikely(!(h->st.mstatus & MS_FS) || rm > FPU_RMM)) goto fp_slow
+#define FP_FS()                                                                                    \
+    if (unlikely(!(h->st.mstatus & MS_FS))) goto fp_slow
+#define FP_DONE(fl)                                                                                \
+    do {                                                                                           \
+        h->st.fflags |= (fl);                                                                      \
+        h->st.mstatus |= MS_FS_DIRTY | MS_SD;                                                      \
+        vmbreak(4);                                                                                \
+    } while (0)
+/* HOST: fpu_int.h's inline fast path in RNE, else FN (fpu.c) */
+#define FP_BIN(NAME, HOST, FN, NEG)                                                                \
+    vmcase(NAME)                                                                                   \
+    {                                                                                              \
+        FP_RM(rm);                                                                                 \
+        unsigned fl = 0;                                                                           \
+        uint64_t r, a = F[d->rs1], b = F[d->rs2];                                                  \
+        if (!(rm == FPU_RNE && HOST(a, b ^ (NEG), &r, &fl))) r = FN(a, b, rm, &fl);                \
+        F[d->rd] = r;                                                                              \
+        FP_DONE(fl);                                                                               \
+    }
+
 uint64_t hart_exec(hart_t *h, uint64_t left)
 {
-#define HART_LABEL(n) [OP_##n] = &&L_##n,
-    static const void *const disp[OP_COUNT] = {HART_OPS(HART_LABEL)};
+#define HART_LABEL(n)  [OP_##n] = &&L_##n,
+#define HART_LABELF(n) [OP_##n] = &&LF_##n,
+    static const void *const disp_x[OP_COUNT] = {HART_OPS(HART_LABEL)};
+    static const void *const disp_f[OP_COUNT] = {HART_OPS(HART_LABELF)};
 #undef HART_LABEL
+#undef HART_LABELF
+    const void *const *disp = disp_x;
     dinsn *d = NULL;
     uint64_t pck = 0;
     tlbset *dt = h->dtlb;
@@ -290,8 +353,13 @@ refetch : {
     pck = PCK_OF(pc & ~(uint64_t)(BUS_PAGE_SIZE - 1), dp->ins);
     d = dp->ins + ((pc & (BUS_PAGE_SIZE - 1)) >> 1);
     dt = h->dtlb;
+    disp = left > FAST_MIN ? disp_f : disp_x;
     vmdispatch();
 }
+fast_end: /* a taken branch of the fast copy left FAST_MIN or fewer steps */
+    if (left == 0) goto out;
+    disp = disp_x;
+    vmdispatch();
 
     /* ---- cache management ---- */
     vmcase(DECODE)
@@ -336,141 +404,27 @@ refetch : {
         vmbreak(4);
     }
 
-    /* ---- RV64I ---- */
-    vmcase(AUIPC)
-    {
-        R[d->rd] = PC_OF(d) + (uint64_t)IMM;
-        vmbreak(4);
-    }
-    vmcase(JALR_A)
-    {
-        uint64_t t = (R[d->rs1] + IMM) & ~1ull;
-        if (t & 2) EXC(EXC_IMIS, t);
-        B_JALR(4)
-    }
-    vmcase(JMIS)
-    {
-        EXC(EXC_IMIS, PC_OF(d) + (uint64_t)IMM);
-    }
-    vmcase(BRMIS)
-    {
-        if (br_cond(d->rd, R[d->rs1], R[d->rs2])) EXC(EXC_IMIS, PC_OF(d) + (uint64_t)IMM);
-        vmbreak(4);
-    }
-    CASE2(JAL_FAR, B_JAL_FAR)
-    CASE2(BRFAR, B_BRFAR)
-    BR(BLT, (int64_t)R[d->rs1] < (int64_t)R[d->rs2])
-    BR(BGE, (int64_t)R[d->rs1] >= (int64_t)R[d->rs2])
-    BR(BLTU, R[d->rs1] < R[d->rs2])
-    BR(BGEU, R[d->rs1] >= R[d->rs2])
-    CASE2(BEQ, B_BEQ)
-    CASE2(BNE, B_BNE)
-    CASE2(JAL, B_JAL)
-    CASE2(JALR, B_JALR)
-
-    LOAD(LB, int8_t, 1, 4)
-    LOAD(LH, int16_t, 2, 4)
-    LOAD(LW, int32_t, 4, 4)
-    LOAD(LD, uint64_t, 8, 4)
-    LOAD(LBU, uint8_t, 1, 4)
-    LOAD(LHU, uint16_t, 2, 4)
-    LOAD(LWU, uint32_t, 4, 4)
-    LOAD(LW_C, int32_t, 4, 2)
-    LOAD(LD_C, uint64_t, 8, 2)
-    STORE(SB, uint8_t, 1, 4, R[d->rs2])
-    STORE(SH, uint16_t, 2, 4, R[d->rs2])
-    STORE(SW, uint32_t, 4, 4, R[d->rs2])
-    STORE(SD, uint64_t, 8, 4, R[d->rs2])
-    STORE(SW_C, uint32_t, 4, 2, R[d->rs2])
-    STORE(SD_C, uint64_t, 8, 2, R[d->rs2])
-
-    CASE2(ADDI, B_ADDI)
-    CASE2(ADDIW, B_ADDIW)
-    CASE2(LUI, B_LUI)
-    CASE2(SLLI, B_SLLI)
-    CASE2(SRLI, B_SRLI)
-    CASE2(SRAI, B_SRAI)
-    CASE2(ANDI, B_ANDI)
-    CASE2(ADD, B_ADD)
-    CASE2(SUB, B_SUB)
-    CASE2(XOR, B_XOR)
-    CASE2(OR, B_OR)
-    CASE2(AND, B_AND)
-    CASE2(ADDW, B_ADDW)
-    CASE2(SUBW, B_SUBW)
-    ALU_IMM(SLTI, (int64_t)R[d->rs1] < IMM)
-    ALU_IMM(SLTIU, R[d->rs1] < (uint64_t)IMM)
-    ALU_IMM(XORI, R[d->rs1] ^ (uint64_t)IMM)
-    ALU_IMM(ORI, R[d->rs1] | (uint64_t)IMM)
-    ALU_IMM(SLL, R[d->rs1] << (R[d->rs2] & 63))
-    ALU_IMM(SLT, (int64_t)R[d->rs1] < (int64_t)R[d->rs2])
-    ALU_IMM(SLTU, R[d->rs1] < R[d->rs2])
-    ALU_IMM(SRL, R[d->rs1] >> (R[d->rs2] & 63))
-    ALU_IMM(SRA, (uint64_t)((int64_t)R[d->rs1] >> (R[d->rs2] & 63)))
-    ALU_IMM(SLLIW, S32((uint32_t)R[d->rs1] << d->imm))
-    ALU_IMM(SRLIW, S32((uint32_t)R[d->rs1] >> d->imm))
-    ALU_IMM(SRAIW, S32((int32_t)R[d->rs1] >> d->imm))
-    ALU_IMM(SLLW, S32((uint32_t)R[d->rs1] << (R[d->rs2] & 31)))
-    ALU_IMM(SRLW, S32((uint32_t)R[d->rs1] >> (R[d->rs2] & 31)))
-    ALU_IMM(SRAW, S32((int32_t)R[d->rs1] >> (R[d->rs2] & 31)))
-
-    /* ---- M ---- */
-    ALU_IMM(MUL, R[d->rs1] * R[d->rs2])
-    ALU_IMM(MULH, (uint64_t)(((__int128)(int64_t)R[d->rs1] * (int64_t)R[d->rs2]) >> 64))
-    ALU_IMM(MULHSU,
-            (uint64_t)(((__int128)(int64_t)R[d->rs1] * (__int128)(uint64_t)R[d->rs2]) >> 64))
-    ALU_IMM(MULHU, (uint64_t)(((unsigned __int128)R[d->rs1] * R[d->rs2]) >> 64))
-    ALU_IMM(MULW, S32((uint32_t)R[d->rs1] * (uint32_t)R[d->rs2]))
-    vmcase(DIV)
-    {
-        int64_t a = (int64_t)R[d->rs1], b = (int64_t)R[d->rs2];
-        R[d->rd] = b == 0                        ? UINT64_MAX
-                   : (a == INT64_MIN && b == -1) ? (uint64_t)a
-                                                 : (uint64_t)(a / b);
-        vmbreak(4);
-    }
-    vmcase(DIVU)
-    {
-        uint64_t a = R[d->rs1], b = R[d->rs2];
-        R[d->rd] = b == 0 ? UINT64_MAX : a / b;
-        vmbreak(4);
-    }
-    vmcase(REM)
-    {
-        int64_t a = (int64_t)R[d->rs1], b = (int64_t)R[d->rs2];
-        R[d->rd] = b == 0 ? (uint64_t)a : (a == INT64_MIN && b == -1) ? 0 : (uint64_t)(a % b);
-        vmbreak(4);
-    }
-    vmcase(REMU)
-    {
-        uint64_t a = R[d->rs1], b = R[d->rs2];
-        R[d->rd] = b == 0 ? a : a % b;
-        vmbreak(4);
-    }
-    vmcase(DIVW)
-    {
-        int32_t a = (int32_t)R[d->rs1], b = (int32_t)R[d->rs2];
-        R[d->rd] = b == 0 ? UINT64_MAX : (a == INT32_MIN && b == -1) ? S32(a) : S32(a / b);
-        vmbreak(4);
-    }
-    vmcase(DIVUW)
-    {
-        uint32_t a = (uint32_t)R[d->rs1], b = (uint32_t)R[d->rs2];
-        R[d->rd] = b == 0 ? UINT64_MAX : S32(a / b);
-        vmbreak(4);
-    }
-    vmcase(REMW)
-    {
-        int32_t a = (int32_t)R[d->rs1], b = (int32_t)R[d->rs2];
-        R[d->rd] = b == 0 ? S32(a) : (a == INT32_MIN && b == -1) ? 0 : S32(a % b);
-        vmbreak(4);
-    }
-    vmcase(REMUW)
-    {
-        uint32_t a = (uint32_t)R[d->rs1], b = (uint32_t)R[d->rs2];
-        R[d->rd] = b == 0 ? S32(a) : S32(a % b);
-        vmbreak(4);
-    }
+    /* ---- RV64I, M and common D: twice, exact (L_*) and fast (LF_*) ---- */
+#undef vmcase
+#undef STEP
+#undef STEP_TAKEN
+#define vmcase(n)    L_##n:
+#define STEP()       STEP_X()
+#define STEP_TAKEN() STEP_X()
+#include "hart_exec_ops.h"
+#undef vmcase
+#undef STEP
+#undef STEP_TAKEN
+#define vmcase(n)    LF_##n:
+#define STEP()       STEP_F()
+#define STEP_TAKEN() STEP_FT()
+#include "hart_exec_ops.h"
+#undef vmcase
+#undef STEP
+#undef STEP_TAKEN
+#define vmcase(n)    L_##n : LF_##n:
+#define STEP()       STEP_X()
+#define STEP_TAKEN() STEP_X()
 
     /* ---- A ---- */
     vmcase(LR_W)
@@ -559,97 +513,15 @@ refetch : {
         if (unlikely(fs_off(h))) goto illegal;
         goto L_FSD_C_body;
     }
+#undef vmcase
+#define vmcase(n) L_##n: /* not operations: no fast-table label */
     STORE(FSW_body, uint32_t, 4, 4, F[d->rs2])
     STORE(FSD_body, uint64_t, 8, 4, F[d->rs2])
     STORE(FSD_C_body, uint64_t, 8, 2, F[d->rs2])
-    /* binary64 operations decoded to their own handlers (hart_decode.c
-     * fp_d): straight to fpu.c, whose host fast paths do the arithmetic;
-     * FS off, a bad rounding mode or anything unusual goes to fp_slow
-     * (hart_fp_exec, which also does every other F/D instruction) */
-#define FP_RM(rm)                                                                                  \
-    unsigned rm = ((uint32_t)d->imm >> 12) & 7;                                                    \
-    if (rm == 7) rm = h->st.frm;                                                                   \
-    if (unlikely(!(h->st.mstatus & MS_FS) || rm > FPU_RMM)) goto fp_slow
-#define FP_FS()                                                                                    \
-    if (unlikely(!(h->st.mstatus & MS_FS))) goto fp_slow
-#define FP_DONE(fl)                                                                                \
-    do {                                                                                           \
-        h->st.fflags |= (fl);                                                                      \
-        h->st.mstatus |= MS_FS_DIRTY | MS_SD;                                                      \
-        vmbreak(4);                                                                                \
-    } while (0)
-#define FP_BIN(NAME, FN)                                                                           \
-    vmcase(NAME)                                                                                   \
-    {                                                                                              \
-        FP_RM(rm);                                                                                 \
-        unsigned fl = 0;                                                                           \
-        F[d->rd] = FN(F[d->rs1], F[d->rs2], rm, &fl);                                              \
-        FP_DONE(fl);                                                                               \
-    }
-    FP_BIN(FADD_D, fpu_add64)
-    FP_BIN(FSUB_D, fpu_sub64)
-    FP_BIN(FMUL_D, fpu_mul64)
-    FP_BIN(FDIV_D, fpu_div64)
-    vmcase(FSQRT_D)
-    {
-        FP_RM(rm);
-        unsigned fl = 0;
-        F[d->rd] = fpu_sqrt64(F[d->rs1], rm, &fl);
-        FP_DONE(fl);
-    }
-    vmcase(FCVT_D_L)
-    {
-        FP_RM(rm);
-        unsigned fl = 0;
-        F[d->rd] = fpu_i64_to_f64((int64_t)R[d->rs1], rm, &fl);
-        FP_DONE(fl);
-    }
-    vmcase(FMA_D) /* fmadd.d, fmsub.d, fnmsub.d, fnmadd.d */
-    {
-        static const unsigned fop[4] = {0, FPU_FMA_NEGADD, FPU_FMA_NEGPROD,
-                                        FPU_FMA_NEGPROD | FPU_FMA_NEGADD};
-        FP_RM(rm);
-        uint32_t insn = (uint32_t)d->imm;
-        unsigned fl = 0;
-        F[d->rd] = fpu_fma64(F[d->rs1], F[d->rs2], F[insn >> 27], fop[(insn >> 2) & 3], rm, &fl);
-        FP_DONE(fl);
-    }
-    vmcase(FSGNJ_D) /* fsgnj.d, fsgnjn.d, fsgnjx.d (funct3 0, 1, 2) */
-    {
-        FP_FS();
-        unsigned f3 = ((uint32_t)d->imm >> 12) & 7;
-        uint64_t a = F[d->rs1], b = F[d->rs2];
-        uint64_t sg = f3 == 0 ? b : f3 == 1 ? ~b : a ^ b;
-        F[d->rd] = (a & ~(1ull << 63)) | (sg & (1ull << 63));
-        FP_DONE(0);
-    }
-    vmcase(FMV_D_X)
-    {
-        FP_FS();
-        F[d->rd] = R[d->rs1];
-        FP_DONE(0);
-    }
-    vmcase(FMV_X_D) /* writes an x register, no f state */
-    {
-        FP_FS();
-        R[d->rd] = F[d->rs1];
-        vmbreak(4);
-    }
-    vmcase(FCMP_D) /* fle.d, flt.d, feq.d (funct3 0, 1, 2): an x register */
-    {
-        FP_FS();
-        unsigned f3 = ((uint32_t)d->imm >> 12) & 7, fl = 0;
-        uint64_t a = F[d->rs1], b = F[d->rs2];
-        int c = f3 == 0 ? fpu_le64(a, b, &fl) : f3 == 1 ? fpu_lt64(a, b, &fl) : fpu_eq64(a, b, &fl);
-        R[d->rd] = (uint64_t)c;
-        if (fl) {
-            h->st.fflags |= fl;
-            h->st.mstatus |= MS_FS_DIRTY | MS_SD;
-        }
-        vmbreak(4);
-    }
-    vmcase(FP)
-    fp_slow:
+#undef vmcase
+#define vmcase(n) L_##n : LF_##n:
+    /* binary64 operations with handlers of their own: hart_exec_ops.h */
+    vmcase(FP) fp_slow:
     {
         SYNC();
         if (!hart_fp_exec(h, (uint32_t)d->imm)) goto illegal;
