@@ -83,9 +83,13 @@ void hart_set_irq(hart_t *h, unsigned irq, int level);
  * for every hart; stores by this hart also call it for itself. */
 void hart_code_written(hart_t *h, uint64_t page_pa);
 
-/* Drops every software TLB entry and decoded instruction (checkpoints do
- * this in recording and replay alike). */
+/* Drops every software TLB entry and decoded instruction. */
 void hart_flush_caches(hart_t *h);
+/* Drops the software TLB only: the one cache a guest can observe (a
+ * translation kept after its PTE changed without sfence.vma), so
+ * checkpoints drop it in recording and replay alike. Decoded instructions
+ * never go stale (hart_code_written) and stay. */
+void hart_flush_tlb(hart_t *h);
 
 /* Architectural state, for the CLI, tests, difftest and snapshots. */
 uint64_t hart_pc(const hart_t *h);

@@ -208,6 +208,11 @@ void hart_flush_caches(hart_t *h)
     h->code_gen++;
 }
 
+void hart_flush_tlb(hart_t *h)
+{
+    hart_tlb_flush(h);
+}
+
 /* Nothing to drop: every write to a page some hart decoded (a store of any
  * hart, DMA, the loader, a PTE A/D update) goes through bus_note_write,
  * whose code listener resets that page's decoded slots at once

@@ -332,7 +332,7 @@ void snap_mark(board_t *b)
     bus_clear_dirty(board_bus(b));
     if (board_virtio_blk(b)) dev_virtio_blk_overlay_clear_dirty(board_virtio_blk(b));
     for (unsigned i = 0; i < board_nharts(b); i++)
-        hart_flush_caches(board_hart(b, i));
+        hart_flush_tlb(board_hart(b, i));
 }
 
 /* ---- parsing and restoring ----------------------------------------------- */

@@ -13,9 +13,10 @@
  *
  * Taking a snapshot is a checkpoint of the live machine (DESIGN.md
  * section 4): snap_save and snap_mark clear the dirty bits (starting the
- * next delta) and flush every hart's host caches, so recording and replay
- * leave a checkpoint with the same (empty) cache state; a restored
- * snapshot starts from that state too.
+ * next delta) and flush every hart's software TLB (hart_flush_tlb), so
+ * recording and replay leave a checkpoint with the same (empty) TLB; a
+ * restored snapshot starts from that state too. Decoded instructions are
+ * kept: they never differ from memory, so they cannot tell the two apart.
  *
  * Snapshots are untrusted input: snap_restore validates every size, count,
  * address and ordering first and returns MC_ECORRUPT (MC_EVERSION for a
@@ -77,7 +78,7 @@ MC_MUST_CHECK int snap_save_into(board_t *b, snap_kind kind, const snap_point *b
 void snap_seal(uint8_t *buf, size_t len);
 
 /* The checkpoint side effects of snap_save without saving: clears RAM and
- * overlay dirty bits and flushes every hart's caches. Replays call it at
+ * overlay dirty bits and flushes every hart's TLB. Replays call it at
  * the points where the recording took its snapshots. */
 void snap_mark(board_t *b);
 
