@@ -713,11 +713,16 @@ static uint64_t state_hash(snap_hasher *hs, board_t *b)
             bool fresh = !hs || !hs->valid || g >= hs->ngroups;
             for (uint64_t k = 0; !fresh && k < n; k++)
                 fresh = page_dirty(bus, flags, base, pg + k);
-            uint64_t h = fresh ? XXH3_64bits(host + pg * PAGE, n * PAGE) : hs->group[g];
+            /* A fresh group is checked for zeros first: most of a guest's
+             * RAM is, the check stops at the first other byte, and a zero
+             * group's hash is known (the first hash of a machine and the
+             * check after a restore read 256 MiB of mostly zeros). */
+            bool zero = fresh ? is_zero(host + pg * PAGE, n * PAGE) : hs->zero[g];
+            uint64_t h = !fresh ? hs->group[g]
+                         : zero ? zero_group_hash(n)
+                                : XXH3_64bits(host + pg * PAGE, n * PAGE);
             if (hs && g < hs->ngroups) {
-                /* only a group hashing like zeros can be zeros: prove it */
-                if (fresh)
-                    hs->zero[g] = h == zero_group_hash(n) && is_zero(host + pg * PAGE, n * PAGE);
+                hs->zero[g] = zero;
                 hs->group[g] = h;
             }
             uint8_t hb[8];
