@@ -74,7 +74,7 @@ typedef struct rr_batch {
     bool image_borrowed; /* image is the caller's: not freed */
     uint8_t *raw; /* the snapshot, unsealed (snap_seal); NULL: none */
     size_t rawlen, rawcap;
-    uint64_t seq, hash, ninputs_at, tx_off_at;
+    uint64_t seq, hash, ninputs_at, tx_off_at; /* hash: unless the writer has a shadow */
     snap_point at;
     bool full;
 } rr_batch;
@@ -87,8 +87,11 @@ typedef struct rr_writer_stats {
 
 typedef struct rr_writer rr_writer;
 /* Starts the writer thread on db, which is then the writer's alone
- * until rr_writer_finish (no open transaction). */
-int rr_writer_start(rr_writer **out, sqlite3 *db);
+ * until rr_writer_finish (no open transaction). shadow (may be NULL): a
+ * board built like the recorded one, the writer's until then, on which
+ * it restores every snapshot to compute its state hash (the batch's hash
+ * is then ignored). */
+int rr_writer_start(rr_writer **out, sqlite3 *db, board_t *shadow);
 /* Queues b (taking its buffers; *b is cleared), waiting while the queue
  * is full. Returns the writer's first failure, if any (b is then freed
  * unwritten). */

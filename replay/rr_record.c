@@ -45,7 +45,8 @@ struct rr_rec {
     board_host live;
     rr_rec_opts o;
     rr_io io;
-    snap_hasher *hasher;
+    snap_hasher *hasher; /* zero groups only (snap_hasher_scan) */
+    board_t *shadow;     /* the writer's copy, where the hashes are computed */
     rr_writer *w; /* owns db from the first checkpoint to the end */
     uint64_t nck, next_ck, nuart_chunks;
     uint64_t next_ck_ns; /* the next checkpoint by guest time */
@@ -162,7 +163,7 @@ static int checkpoint(rr_rec *r)
      * fulls' worth) or number full_every - 1 (a bound on the chain). */
     bt.full = r->nck == 0 || r->chain + 1 >= r->o.full_every || r->chain_raw >= r->full_raw;
     bt.at = (snap_point){board_steps(b), board_vtime(b)};
-    bt.hash = snap_hasher_hash(r->hasher, b);
+    snap_hasher_scan(r->hasher, b); /* the writer hashes, on its shadow */
     bt.seq = r->nck;
     bt.raw = rr_writer_buffer(r->w, &bt.rawcap);
     int rc = snap_save_into(b, bt.full ? SNAP_FULL : SNAP_DELTA, &r->last, r->hasher, &bt.raw,
@@ -273,7 +274,9 @@ int rr_rec_open(rr_rec **out, const char *path, const board_config *cfg, const b
     r->io.b = r->b;
     if ((rc = snap_hasher_new(&r->hasher, r->b)) < 0) goto fail;
     if ((rc = rr_db_exec(r->db, "COMMIT", err, errlen)) < 0) goto fail;
-    if ((rc = rr_writer_start(&r->w, r->db)) < 0) {
+    board_host quiet = {0};
+    if ((rc = board_new(&r->shadow, cfg, &quiet, err, errlen)) < 0) goto fail;
+    if ((rc = rr_writer_start(&r->w, r->db, r->shadow)) < 0) {
         rr_dbfail(r->db, err, errlen, "cannot write the recording");
         goto fail;
     }
@@ -346,8 +349,7 @@ int rr_rec_run(rr_rec *r, board_outcome *out, char *err, size_t errlen)
         return rr_fail(err, errlen, rc, "recording stopped: %s", r->why);
     }
     char hex[17];
-    /* incremental: only what changed since the last checkpoint is read */
-    snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)snap_hasher_hash(r->hasher, r->b));
+    snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)snap_hash(r->b));
     sqlite3 *db = r->db;
     if (rr_db_exec(db, "BEGIN", err, errlen) < 0) return MC_EDB;
     int bad = rr_meta_putu(db, "end_icount", board_steps(r->b)) |
@@ -378,6 +380,7 @@ void rr_rec_free(rr_rec *r)
         sqlite3_close(r->db);
     }
     snap_hasher_free(r->hasher);
+    board_free(r->shadow); /* after the writer, which used it */
     board_free(r->b);
     free(r->tx);
     free(r);

@@ -16,6 +16,11 @@
  * jobs it still gets without writing them and rr_writer_error reports it.
  * Snapshot buffers come back to the producer through a small free list,
  * so that a recording does not fault in fresh pages for every checkpoint.
+ *
+ * With a shadow board, the writer also applies every snapshot to it and
+ * computes the checkpoint's state hash there (incrementally: the groups
+ * the snapshot wrote): the hash leaves the emulation thread, and every
+ * checkpoint is known to restore when it is written.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -38,6 +43,8 @@ typedef struct job {
 
 struct rr_writer {
     sqlite3 *db;
+    board_t *shadow;    /* NULL, or the machine rebuilt from the snapshots */
+    snap_hasher *shadow_hs;
     sqlite3_stmt *ins_input, *ins_ck, *ins_uart;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -151,12 +158,24 @@ static int write_batch(rr_writer *w, const rr_batch *b)
         uint8_t *z = NULL;
         size_t zl;
         snap_seal(b->raw, b->rawlen);
+        uint64_t hash = b->hash;
+        if (w->shadow) {
+            char why[200], what[260];
+            if ((rc = snap_restore_hashed(w->shadow, b->raw, b->rawlen, w->shadow_hs, why,
+                                          sizeof(why))) < 0) {
+                snprintf(what, sizeof(what), "checkpoint %llu does not restore (%s)",
+                         (unsigned long long)b->seq, why);
+                fail(w, rc, what);
+                goto rollback;
+            }
+            hash = snap_hasher_hash(w->shadow_hs, w->shadow);
+        }
         if ((rc = rr_lz4_pack(b->raw, b->rawlen, &z, &zl)) < 0) {
             fail(w, rc, "checkpoint");
             goto rollback;
         }
         char hex[17];
-        snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)b->hash);
+        snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)hash);
         sqlite3_stmt *st = w->ins_ck;
         sqlite3_bind_int64(st, 1, (sqlite3_int64)b->seq);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)b->at.steps);
@@ -212,11 +231,19 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-int rr_writer_start(rr_writer **out, sqlite3 *db)
+int rr_writer_start(rr_writer **out, sqlite3 *db, board_t *shadow)
 {
     rr_writer *w = calloc(1, sizeof(*w));
     if (!w) return MC_ENOMEM;
     w->db = db;
+    if (shadow) {
+        int rc = snap_hasher_new(&w->shadow_hs, shadow);
+        if (rc < 0) {
+            free(w);
+            return rc;
+        }
+        w->shadow = shadow;
+    }
     if (sqlite3_prepare_v2(db, "INSERT INTO input VALUES(?,?,?,?,?,?)", -1, &w->ins_input, NULL) !=
             SQLITE_OK ||
         sqlite3_prepare_v2(db, "INSERT INTO checkpoint VALUES(?,?,?,?,?,?,?,?,?)", -1, &w->ins_ck,
@@ -226,6 +253,7 @@ int rr_writer_start(rr_writer **out, sqlite3 *db)
         sqlite3_finalize(w->ins_input);
         sqlite3_finalize(w->ins_ck);
         sqlite3_finalize(w->ins_uart);
+        snap_hasher_free(w->shadow_hs);
         free(w);
         return MC_EDB;
     }
@@ -237,6 +265,7 @@ int rr_writer_start(rr_writer **out, sqlite3 *db)
         sqlite3_finalize(w->ins_input);
         sqlite3_finalize(w->ins_ck);
         sqlite3_finalize(w->ins_uart);
+        snap_hasher_free(w->shadow_hs);
         free(w);
         return MC_ENOMEM;
     }
@@ -326,6 +355,7 @@ int rr_writer_finish(rr_writer *w, rr_writer_stats *st, char *why, size_t len)
     sqlite3_finalize(w->ins_uart);
     for (int i = 0; i < SPARE_BUFS; i++)
         free(w->spare[i].p);
+    snap_hasher_free(w->shadow_hs);
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->mu);
     free(w);

@@ -167,6 +167,7 @@ static bool want_sector(snap_kind kind, bool dirty)
 struct snap_hasher {
     uint64_t *group; /* cached group hashes, every region in turn */
     uint8_t *zero;   /* and whether the group is all zero bytes */
+    uint8_t *stale;  /* written by snap_restore_hashed: hash it again */
     size_t ngroups;
     bool valid;
     snap_point at; /* the instant of the last hash */
@@ -516,7 +517,22 @@ static int parse(board_t *b, const uint8_t *buf, size_t len, parsed *ps, char *e
     return MC_OK;
 }
 
+static int restore(board_t *b, const uint8_t *buf, size_t len, snap_hasher *hs, char *err,
+                   size_t errlen);
+
 int snap_restore(board_t *b, const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+    return restore(b, buf, len, NULL, err, errlen);
+}
+
+int snap_restore_hashed(board_t *b, const uint8_t *buf, size_t len, snap_hasher *hs, char *err,
+                        size_t errlen)
+{
+    return restore(b, buf, len, hs, err, errlen);
+}
+
+static int restore(board_t *b, const uint8_t *buf, size_t len, snap_hasher *hs, char *err,
+                   size_t errlen)
 {
     parsed ps;
     memset(&ps, 0, sizeof(ps));
@@ -562,7 +578,7 @@ int snap_restore(board_t *b, const uint8_t *buf, size_t len, char *err, size_t e
                                      (unsigned)ps.one[T_PLIC].len)) < 0)
         goto bad;
 
-    uint64_t base, size;
+    uint64_t base, size, g0 = 0;
     uint8_t *host;
     for (unsigned r = 0; bus_ram_region(board_bus(b), r, &base, &size, &host); r++) {
         const uint8_t *p = ps.ram[r].p;
@@ -575,11 +591,15 @@ int snap_restore(board_t *b, const uint8_t *buf, size_t len, char *err, size_t e
                     if (!is_zero(host + next * PAGE, PAGE)) memset(host + next * PAGE, 0, PAGE);
             if (i == n) break;
             memcpy(host + pg * PAGE, p + 8, PAGE);
+            if (hs && g0 + pg / HASH_GROUP_PAGES < hs->ngroups)
+                hs->stale[g0 + pg / HASH_GROUP_PAGES] = 1;
             next = pg + 1;
             p += 8 + PAGE;
         }
+        g0 += (size / PAGE + HASH_GROUP_PAGES - 1) / HASH_GROUP_PAGES;
     }
     snap_mark(b);
+    if (hs && ps.h.kind == SNAP_FULL) hs->valid = false; /* every page may have changed */
     return MC_OK;
 bad:
     return fail(err, errlen, rc == MC_EVERSION ? MC_EVERSION : MC_ECORRUPT,
@@ -710,7 +730,7 @@ static uint64_t state_hash(snap_hasher *hs, board_t *b)
         uint64_t npages = size / PAGE;
         for (uint64_t pg = 0; pg < npages; pg += HASH_GROUP_PAGES, g++) {
             uint64_t n = npages - pg < HASH_GROUP_PAGES ? npages - pg : HASH_GROUP_PAGES;
-            bool fresh = !hs || !hs->valid || g >= hs->ngroups;
+            bool fresh = !hs || !hs->valid || g >= hs->ngroups || hs->stale[g];
             for (uint64_t k = 0; !fresh && k < n; k++)
                 fresh = page_dirty(bus, flags, base, pg + k);
             /* A fresh group is checked for zeros first: most of a guest's
@@ -724,6 +744,7 @@ static uint64_t state_hash(snap_hasher *hs, board_t *b)
             if (hs && g < hs->ngroups) {
                 hs->zero[g] = zero;
                 hs->group[g] = h;
+                hs->stale[g] = 0;
             }
             uint8_t hb[8];
             put64(hb, h);
@@ -754,7 +775,8 @@ int snap_hasher_new(snap_hasher **out, board_t *b)
         hs->ngroups += (size / PAGE + HASH_GROUP_PAGES - 1) / HASH_GROUP_PAGES;
     hs->group = calloc(hs->ngroups ? hs->ngroups : 1, sizeof(uint64_t));
     hs->zero = calloc(hs->ngroups ? hs->ngroups : 1, 1);
-    if (!hs->group || !hs->zero) {
+    hs->stale = calloc(hs->ngroups ? hs->ngroups : 1, 1);
+    if (!hs->group || !hs->zero || !hs->stale) {
         snap_hasher_free(hs);
         return MC_ENOMEM;
     }
@@ -767,12 +789,34 @@ void snap_hasher_free(snap_hasher *hs)
     if (!hs) return;
     free(hs->group);
     free(hs->zero);
+    free(hs->stale);
     free(hs);
 }
 
 uint64_t snap_hasher_hash(snap_hasher *hs, board_t *b)
 {
     return state_hash(hs, b);
+}
+
+void snap_hasher_scan(snap_hasher *hs, board_t *b)
+{
+    bus_t *bus = board_bus(b);
+    uint64_t base, size;
+    uint8_t *host;
+    size_t g = 0;
+    for (unsigned r = 0; bus_ram_region(bus, r, &base, &size, &host); r++) {
+        uint8_t *flags = region_flags(bus, base, size);
+        uint64_t npages = size / PAGE;
+        for (uint64_t pg = 0; pg < npages && g < hs->ngroups; pg += HASH_GROUP_PAGES, g++) {
+            uint64_t n = npages - pg < HASH_GROUP_PAGES ? npages - pg : HASH_GROUP_PAGES;
+            bool fresh = !hs->valid;
+            for (uint64_t k = 0; !fresh && k < n; k++)
+                fresh = page_dirty(bus, flags, base, pg + k);
+            if (fresh) hs->zero[g] = is_zero(host + pg * PAGE, n * PAGE);
+        }
+    }
+    hs->valid = g == hs->ngroups;
+    hs->at = (snap_point){board_steps(b), board_vtime(b)};
 }
 
 void snap_hasher_invalidate(snap_hasher *hs)

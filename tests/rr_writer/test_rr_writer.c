@@ -93,7 +93,7 @@ static void test_rr_writer__order_bound_and_reuse(void **state)
     (void)state;
     sqlite3 *db = fresh_db();
     rr_writer *w;
-    assert_int_equal(rr_writer_start(&w, db), MC_OK);
+    assert_int_equal(rr_writer_start(&w, db, NULL), MC_OK);
     enum { N = 12 };
     unsigned reused = 0;
     for (unsigned k = 0; k < N; k++) {
@@ -152,7 +152,7 @@ static void test_rr_writer__failure_is_reported_and_stops_writing(void **state)
     (void)state;
     sqlite3 *db = fresh_db();
     rr_writer *w;
-    assert_int_equal(rr_writer_start(&w, db), MC_OK);
+    assert_int_equal(rr_writer_start(&w, db, NULL), MC_OK);
     rr_batch b;
     make_batch(w, &b, 1);
     assert_int_equal(rr_writer_submit(w, &b), MC_OK);

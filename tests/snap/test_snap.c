@@ -446,11 +446,42 @@ static void test_snap__full_with_hasher_zero_groups(void **state)
     board_free(b);
 }
 
+/* A board rebuilt from a full snapshot and a chain of deltas with
+ * snap_restore_hashed keeps an incremental hasher right: after every
+ * step its hash is the source's full hash. */
+static void test_snap__restore_hashed_chain(void **state)
+{
+    (void)state;
+    host ha, hc;
+    board_t *a = new_board(&ha, 2, false), *c = new_board(&hc, 2, false);
+    snap_hasher *hs;
+    assert_int_equal(snap_hasher_new(&hs, c), MC_OK);
+    snap_point last = here(a);
+    for (int k = 0; k < 6; k++) {
+        if (k) run_to(&ha, board_steps(a) + 25000);
+        uint8_t *buf;
+        size_t len;
+        snap_kind kind = k % 4 == 0 ? SNAP_FULL : SNAP_DELTA;
+        uint64_t want = snap_hash(a);
+        assert_int_equal(snap_save(a, kind, &last, &buf, &len), MC_OK);
+        last = here(a);
+        char err[128];
+        assert_int_equal(snap_restore_hashed(c, buf, len, hs, err, sizeof(err)), MC_OK);
+        assert_int_equal(snap_hasher_hash(hs, c), want);
+        assert_int_equal(snap_hash(c), want);
+        free(buf);
+    }
+    snap_hasher_free(hs);
+    board_free(a);
+    board_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_snap__full_round_trip),
-        cmocka_unit_test(test_snap__full_with_hasher_zero_groups), cmocka_unit_test(test_snap__delta_chain),
+        cmocka_unit_test(test_snap__full_with_hasher_zero_groups),
+        cmocka_unit_test(test_snap__restore_hashed_chain), cmocka_unit_test(test_snap__delta_chain),
         cmocka_unit_test(test_snap__overlay),         cmocka_unit_test(test_snap__hasher),
         cmocka_unit_test(test_snap__rejects_damage),  cmocka_unit_test(test_snap__parts_and_diff),
     };
