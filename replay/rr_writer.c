@@ -236,12 +236,9 @@ int rr_writer_start(rr_writer **out, sqlite3 *db, board_t *shadow)
     rr_writer *w = calloc(1, sizeof(*w));
     if (!w) return MC_ENOMEM;
     w->db = db;
+    int rc = MC_OK;
     if (shadow) {
-        int rc = snap_hasher_new(&w->shadow_hs, shadow);
-        if (rc < 0) {
-            free(w);
-            return rc;
-        }
+        if ((rc = snap_hasher_new(&w->shadow_hs, shadow)) < 0) goto fail;
         w->shadow = shadow;
     }
     if (sqlite3_prepare_v2(db, "INSERT INTO input VALUES(?,?,?,?,?,?)", -1, &w->ins_input, NULL) !=
@@ -250,27 +247,26 @@ int rr_writer_start(rr_writer **out, sqlite3 *db, board_t *shadow)
                            NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "INSERT INTO uart_tx VALUES(?,?,?,?)", -1, &w->ins_uart, NULL) !=
             SQLITE_OK) {
-        sqlite3_finalize(w->ins_input);
-        sqlite3_finalize(w->ins_ck);
-        sqlite3_finalize(w->ins_uart);
-        snap_hasher_free(w->shadow_hs);
-        free(w);
-        return MC_EDB;
+        rc = MC_EDB;
+        goto fail;
     }
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
         pthread_cond_destroy(&w->cv);
         pthread_mutex_destroy(&w->mu);
-        sqlite3_finalize(w->ins_input);
-        sqlite3_finalize(w->ins_ck);
-        sqlite3_finalize(w->ins_uart);
-        snap_hasher_free(w->shadow_hs);
-        free(w);
-        return MC_ENOMEM;
+        rc = MC_ENOMEM;
+        goto fail;
     }
     *out = w;
     return MC_OK;
+fail:
+    sqlite3_finalize(w->ins_input);
+    sqlite3_finalize(w->ins_ck);
+    sqlite3_finalize(w->ins_uart);
+    snap_hasher_free(w->shadow_hs);
+    free(w);
+    return rc;
 }
 
 int rr_writer_submit(rr_writer *w, rr_batch *b)
