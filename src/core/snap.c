@@ -42,6 +42,7 @@
 #include "snap.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -701,10 +702,28 @@ static int hash_small(board_t *b, XXH3_state_t *st)
 /* XXH3-64 of n zero pages (n <= HASH_GROUP_PAGES), computed once. */
 static uint64_t zero_group_hash(uint64_t n)
 {
-    static uint64_t memo[HASH_GROUP_PAGES + 1];
+    /* atomic: a recorder's writer thread hashes too (racing writers store
+     * the same value) */
+    static _Atomic uint64_t memo[HASH_GROUP_PAGES + 1];
     static const uint8_t zeros[HASH_GROUP_PAGES * PAGE];
-    if (!memo[n]) memo[n] = XXH3_64bits(zeros, n * PAGE);
-    return memo[n];
+    uint64_t h = atomic_load_explicit(&memo[n], memory_order_relaxed);
+    if (!h) {
+        h = XXH3_64bits(zeros, n * PAGE);
+        atomic_store_explicit(&memo[n], h, memory_order_relaxed);
+    }
+    return h;
+}
+
+/* Whether group g (pages pg..pg+n-1 of the region at base) must be read
+ * again: no usable cache, restored over (stale), or a page dirty since
+ * the last checkpoint. */
+static bool group_fresh(const snap_hasher *hs, bus_t *bus, const uint8_t *flags, uint64_t base,
+                        uint64_t pg, uint64_t n, size_t g)
+{
+    if (!hs || !hs->valid || g >= hs->ngroups || hs->stale[g]) return true;
+    for (uint64_t k = 0; k < n; k++)
+        if (page_dirty(bus, flags, base, pg + k)) return true;
+    return false;
 }
 
 /* The hash, with cache (may be NULL: everything is hashed afresh). */
@@ -730,9 +749,7 @@ static uint64_t state_hash(snap_hasher *hs, board_t *b)
         uint64_t npages = size / PAGE;
         for (uint64_t pg = 0; pg < npages; pg += HASH_GROUP_PAGES, g++) {
             uint64_t n = npages - pg < HASH_GROUP_PAGES ? npages - pg : HASH_GROUP_PAGES;
-            bool fresh = !hs || !hs->valid || g >= hs->ngroups || hs->stale[g];
-            for (uint64_t k = 0; !fresh && k < n; k++)
-                fresh = page_dirty(bus, flags, base, pg + k);
+            bool fresh = group_fresh(hs, bus, flags, base, pg, n, g);
             /* A fresh group is checked for zeros first: most of a guest's
              * RAM is, the check stops at the first other byte, and a zero
              * group's hash is known (the first hash of a machine and the
@@ -809,10 +826,8 @@ void snap_hasher_scan(snap_hasher *hs, board_t *b)
         uint64_t npages = size / PAGE;
         for (uint64_t pg = 0; pg < npages && g < hs->ngroups; pg += HASH_GROUP_PAGES, g++) {
             uint64_t n = npages - pg < HASH_GROUP_PAGES ? npages - pg : HASH_GROUP_PAGES;
-            bool fresh = !hs->valid;
-            for (uint64_t k = 0; !fresh && k < n; k++)
-                fresh = page_dirty(bus, flags, base, pg + k);
-            if (fresh) hs->zero[g] = is_zero(host + pg * PAGE, n * PAGE);
+            if (group_fresh(hs, bus, flags, base, pg, n, g))
+                hs->zero[g] = is_zero(host + pg * PAGE, n * PAGE);
         }
     }
     hs->valid = g == hs->ngroups;
