@@ -42,7 +42,9 @@
  *     'full' or 'delta'; state_hash: snap_hash (XXH3-64, 16 hex digits) at
  *     that instant; ninput: inputs logged before it; uart_off: UART TX
  *     bytes before it; raw_size: snapshot bytes; data: LZ4 frame of the
- *     snapshot (snap.c format). A delta applies to the state of seq - 1.
+ *     snapshot (snap.c format), without frame checksums: the snapshot's
+ *     own seal (XXH3-64) covers its bytes (files written before that
+ *     carry them; both read alike). A delta applies to the state of seq - 1.
  *   uart_tx(seq INTEGER PRIMARY KEY, off INTEGER, icount INTEGER, data BLOB)
  *     the console output (UART TX bytes) in chunks: off = byte offset of
  *     the chunk, icount = board_steps when it was committed. Derived data,
@@ -52,6 +54,7 @@
  * stored as their two's complement.
  */
 #include <errno.h>
+#include <limits.h>
 #include <lz4frame.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,8 +158,7 @@ int rr_db_create(sqlite3 **out, const char *path, char *err, size_t errlen)
     if ((rc = rr_db_exec(db,
                          "PRAGMA page_size=65536; PRAGMA journal_mode=WAL; "
                          "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=64;",
-                         err, errlen)) <
-            0 ||
+                         err, errlen)) < 0 ||
         (rc = rr_db_exec(db, schema, err, errlen)) < 0) {
         sqlite3_close(db);
         return rc;
@@ -185,24 +187,43 @@ int rr_meta_putu(sqlite3 *db, const char *key, uint64_t value)
     return rr_meta_put(db, key, buf);
 }
 
-int rr_lz4_pack(const void *src, size_t len, uint8_t **out, size_t *outlen)
+int rr_lz4_pack_into(const void *src, size_t len, bool checksums, uint8_t **buf, size_t *cap,
+                     size_t *outlen)
 {
     LZ4F_preferences_t prefs;
     memset(&prefs, 0, sizeof(prefs));
     prefs.frameInfo.blockSizeID = LZ4F_max4MB;
-    prefs.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
-    prefs.frameInfo.blockChecksumFlag = LZ4F_blockChecksumEnabled;
+    if (checksums) {
+        prefs.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
+        prefs.frameInfo.blockChecksumFlag = LZ4F_blockChecksumEnabled;
+    }
     prefs.frameInfo.contentSize = len;
-    size_t cap = LZ4F_compressFrameBound(len, &prefs);
-    uint8_t *p = malloc(cap);
-    if (!p) return MC_ENOMEM;
-    size_t n = LZ4F_compressFrame(p, cap, src, len, &prefs);
-    if (LZ4F_isError(n)) {
+    size_t need = LZ4F_compressFrameBound(len, &prefs);
+    if (!*buf || *cap < need) {
+        /* a quarter more: the next, slightly larger snapshot fits too */
+        size_t n = need + need / 4;
+        uint8_t *p = malloc(n); /* not realloc: nothing to keep */
+        if (!p) return MC_ENOMEM;
+        free(*buf);
+        *buf = p;
+        *cap = n;
+    }
+    size_t n = LZ4F_compressFrame(*buf, *cap, src, len, &prefs);
+    if (LZ4F_isError(n)) return MC_ENOMEM;
+    *outlen = n;
+    return MC_OK;
+}
+
+int rr_lz4_pack(const void *src, size_t len, uint8_t **out, size_t *outlen)
+{
+    uint8_t *p = NULL;
+    size_t cap = 0;
+    int rc = rr_lz4_pack_into(src, len, true, &p, &cap, outlen);
+    if (rc < 0) {
         free(p);
-        return MC_ENOMEM;
+        return rc;
     }
     *out = p;
-    *outlen = n;
     return MC_OK;
 }
 
@@ -239,27 +260,40 @@ int rr_lz4_unpack(const void *src, size_t len, size_t rawlen, uint8_t **out)
     return MC_OK;
 }
 
-int rr_db_put_image(sqlite3 *db, const char *name, const void *data, size_t size)
+int rr_db_insert_blob(sqlite3_stmt *st, int col, const char *table, const void *data, size_t len)
+{
+    sqlite3 *db = sqlite3_db_handle(st);
+    sqlite3_blob *bl = NULL;
+    if (len > INT_MAX) return MC_EUNSUP; /* sqlite3_blob_write takes an int */
+    int rc = sqlite3_bind_zeroblob64(st, col, len) == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_reset(st);
+    if (!rc) return MC_EDB;
+    if (!len) return MC_OK;
+    rc = sqlite3_blob_open(db, "main", table, "data", sqlite3_last_insert_rowid(db), 1, &bl) ==
+             SQLITE_OK &&
+         sqlite3_blob_write(bl, data, (int)len, 0) == SQLITE_OK;
+    /* a failed write leaves its reason on db; closing must not replace it */
+    if (sqlite3_blob_close(bl) != SQLITE_OK) rc = 0;
+    return rc ? MC_OK : MC_EDB;
+}
+
+int rr_db_put_image(sqlite3 *db, const char *name, const void *data, size_t size, uint8_t **z,
+                    size_t *zcap)
 {
     char sha[65];
-    uint8_t *z;
     size_t zl;
     rr_sha256_hex(data, size, sha);
-    int rc = rr_lz4_pack(data, size, &z, &zl);
+    int rc = rr_lz4_pack_into(data, size, true, z, zcap, &zl);
     if (rc < 0) return rc;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO image VALUES(?,?,?,?)", -1, &st, NULL) !=
-        SQLITE_OK) {
-        free(z);
+        SQLITE_OK)
         return MC_EDB;
-    }
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)size);
-    sqlite3_bind_blob64(st, 4, z, zl, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? MC_OK : MC_EDB;
+    rc = rr_db_insert_blob(st, 4, "image", *z, zl);
     sqlite3_finalize(st);
-    free(z);
     return rc;
 }
 
@@ -753,7 +787,7 @@ int rr_load_checkpoint_into(rr_file *f, uint64_t seq, uint8_t **buf, size_t *cap
     sqlite3_finalize(st);
     if (rc == MC_ECORRUPT)
         return rr_fail(err, errlen, rc,
-                       "checkpoint %llu (i:%llu) is corrupt: its data fails the LZ4 checksum",
+                       "checkpoint %llu (i:%llu) is corrupt: its data does not decompress",
                        (unsigned long long)seq, (unsigned long long)f->ck[seq].steps);
     if (rc < 0) return rc;
     *len = f->ck[seq].raw_size;

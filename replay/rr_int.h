@@ -58,8 +58,17 @@ bool rr_input_pending_at(const rr_io *io, uint64_t steps, uint64_t vtime);
 /* What the writer stores in one transaction, any part optional (empty
  * when zero): the input rows input_seq.. (logged since the previous
  * batch), a console chunk, an image (its bytes or its file), a
- * checkpoint. The batch owns every
- * buffer in it but a borrowed image. */
+ * checkpoint, or the end of the run. The batch owns every buffer in it
+ * but a borrowed image.
+ *
+ * A checkpoint (ck) with a shadow board: raw is the DELTA since the
+ * previous checkpoint (NULL for checkpoint 0: the shadow, built like the
+ * recorded board, is that state), and the writer decides by its policy
+ * whether to store it or a FULL snapshot it takes of the shadow. Without
+ * a shadow (tests): raw is stored as it is, full says which it is, and
+ * hash is its state hash. The end (end) with a shadow: raw is the DELTA
+ * since the last checkpoint; the writer stores the end meta (end_icount,
+ * end_vtime_ns, end_stop, end_code, end_state_hash from the shadow). */
 typedef struct rr_batch {
     rr_input_ent *inputs;
     size_t ninputs;
@@ -70,17 +79,20 @@ typedef struct rr_batch {
     char image_name[32];
     uint8_t *image; /* the image's bytes, or NULL and image_path: read */
     size_t image_size;
-    char *image_path; /*   them from this file (in the writer thread) */
+    char *image_path;    /*   them from this file (in the writer thread) */
     bool image_borrowed; /* image is the caller's: not freed */
-    uint8_t *raw; /* the snapshot, unsealed (snap_seal); NULL: none */
+    bool ck, end;
+    uint8_t *raw; /* the snapshot, unsealed (snap_seal), or NULL */
     size_t rawlen, rawcap;
-    uint64_t seq, hash, ninputs_at, tx_off_at; /* hash: unless the writer has a shadow */
+    uint64_t seq, hash, ninputs_at, tx_off_at;
     snap_point at;
     bool full;
+    uint64_t end_stop, end_code;
 } rr_batch;
 
 typedef struct rr_writer_stats {
     uint64_t batches;
+    uint64_t full, delta; /* checkpoints stored */
     uint64_t full_bytes, delta_bytes, full_raw, delta_raw;
     double wait_seconds; /* the producer waited for room in the queue */
 } rr_writer_stats;
@@ -89,9 +101,11 @@ typedef struct rr_writer rr_writer;
 /* Starts the writer thread on db, which is then the writer's alone
  * until rr_writer_finish (no open transaction). shadow (may be NULL): a
  * board built like the recorded one, the writer's until then, on which
- * it restores every snapshot to compute its state hash (the batch's hash
- * is then ignored). */
-int rr_writer_start(rr_writer **out, sqlite3 *db, board_t *shadow);
+ * it applies every snapshot, computes the state hashes and takes the
+ * full snapshots: one at checkpoint 0, then when the deltas stored since
+ * the last full add up to its size, or at the full_every-th checkpoint
+ * since it. */
+int rr_writer_start(rr_writer **out, sqlite3 *db, board_t *shadow, unsigned full_every);
 /* Queues b (taking its buffers; *b is cleared), waiting while the queue
  * is full. Returns the writer's first failure, if any (b is then freed
  * unwritten). */
@@ -128,11 +142,25 @@ int rr_db_create(sqlite3 **out, const char *path, char *err, size_t errlen);
 int rr_db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
 int rr_meta_put(sqlite3 *db, const char *key, const char *value);
 int rr_meta_putu(sqlite3 *db, const char *key, uint64_t value);
-/* Stores an image: SHA-256 of data, LZ4 frame of it. */
-int rr_db_put_image(sqlite3 *db, const char *name, const void *data, size_t size);
+/* Stores an image: SHA-256 of data, LZ4 frame of it (packed into *z,
+ * *zcap bytes, grown as rr_lz4_pack_into does). */
+int rr_db_put_image(sqlite3 *db, const char *name, const void *data, size_t size, uint8_t **z,
+                    size_t *zcap);
+/* Steps st, an INSERT into table (a rowid table with a column "data")
+ * whose column col is the blob data: bound as a zeroblob and then
+ * written in place, so that SQLite does not first copy the blob into a
+ * record of its own. Resets st. MC_EDB (sqlite's reason on the
+ * connection), MC_EUNSUP beyond 2 GiB. */
+int rr_db_insert_blob(sqlite3_stmt *st, int col, const char *table, const void *data, size_t len);
 
 /* LZ4 frame with block and content checksums: new malloc'd *out. */
 int rr_lz4_pack(const void *src, size_t len, uint8_t **out, size_t *outlen);
+/* The same into *buf (*cap bytes, grown with some room to spare when too
+ * small; may be NULL with *cap 0), for a caller that reuses its buffer;
+ * without the frame's checksums when the content carries its own (a
+ * snapshot's seal). */
+int rr_lz4_pack_into(const void *src, size_t len, bool checksums, uint8_t **buf, size_t *cap,
+                     size_t *outlen);
 /* Unpacks exactly rawlen bytes (MC_ECORRUPT on any mismatch). */
 int rr_lz4_unpack(const void *src, size_t len, size_t rawlen, uint8_t **out);
 

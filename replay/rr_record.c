@@ -3,14 +3,17 @@
  * input goes through rr_input, takes checkpoints at round boundaries and
  * hands each, with the inputs and console bytes before it, to the writer
  * thread (rr_writer.c), which commits one transaction per checkpoint
- * (see rr.h, rr_db.c). The emulation thread only hashes and copies the
- * state; compression and SQLite run beside it.
+ * (see rr.h, rr_db.c). The emulation thread only copies the pages
+ * dirtied since the last checkpoint (and the CPU and device state); the
+ * writer applies them to a shadow board, where it hashes and takes the
+ * full snapshots, and compresses and stores beside the machine.
  *
  * Checkpoint policy: one every RR_DEFAULT_CHECKPOINT_EVERY (20 M) steps or
  * RR_DEFAULT_CHECKPOINT_EVERY_NS (1 s) of guest time (once 2 M steps have
- * run), whichever comes first; a full one when the deltas since the last
- * full add up to its size or number RR_DEFAULT_FULL_EVERY - 1 (50), the
- * others deltas. (Before the writer thread, with every 10th full:)
+ * run), whichever comes first; a full one (decided by the writer) when
+ * the deltas since the last full add up to its size or number
+ * RR_DEFAULT_FULL_EVERY - 1 (50), the others deltas. (Before the writer
+ * thread, with every 10th full:)
  * Measured on the corpus Linux, 256 MiB, 1 hart (CPU seconds; a shared
  * 2-core host, see bench/rr.py):
  *   bench workload (740 M steps, 0.74 s guest, rewrites an 8 MiB array):
@@ -45,15 +48,11 @@ struct rr_rec {
     board_host live;
     rr_rec_opts o;
     rr_io io;
-    snap_hasher *hasher; /* zero groups only (snap_hasher_scan) */
-    board_t *shadow;     /* the writer's copy, where the hashes are computed */
-    rr_writer *w; /* owns db from the first checkpoint to the end */
+    board_t *shadow; /* the writer's copy: hashes and full snapshots */
+    rr_writer *w;    /* owns db from the first checkpoint to the end */
     uint64_t nck, next_ck, nuart_chunks;
     uint64_t next_ck_ns; /* the next checkpoint by guest time */
     snap_point last;
-    uint64_t full_raw;   /* size of the last full snapshot */
-    uint64_t chain_raw;  /* of the deltas taken since it */
-    unsigned chain;      /* how many */
     uint8_t *tx; /* UART TX since the last hand-over */
     size_t txlen, txcap;
     uint64_t tx_off; /* bytes handed over before tx[0] */
@@ -152,28 +151,38 @@ static int submit(rr_rec *r, rr_batch *b)
     return rc;
 }
 
+/* The pages dirtied since the last checkpoint and the CPU and device
+ * state, for the writer: it applies them to its shadow board, hashes
+ * that and takes the full snapshots from it. Checkpoint 0 sends no
+ * snapshot: the shadow, built like this board, is in this very state;
+ * marking starts the dirty tracking of the first delta. */
+static int take_delta(rr_rec *r, rr_batch *bt)
+{
+    bt->at = (snap_point){board_steps(r->b), board_vtime(r->b)};
+    if (r->nck == 0 && !bt->end) {
+        snap_mark(r->b);
+        return MC_OK;
+    }
+    bt->raw = rr_writer_buffer(r->w, &bt->rawcap);
+    int rc = snap_save_into(r->b, SNAP_DELTA, &r->last, NULL, &bt->raw, &bt->rawcap, &bt->rawlen);
+    if (rc < 0) {
+        free(bt->raw);
+        bt->raw = NULL;
+        snprintf(r->why, sizeof(r->why), "checkpoint %llu: %s", (unsigned long long)r->nck,
+                 mc_strerror(rc));
+    }
+    return rc;
+}
+
 static int checkpoint(rr_rec *r)
 {
     double t0 = rr_now_s();
-    board_t *b = r->b;
     rr_batch bt;
     memset(&bt, 0, sizeof(bt));
-    /* A full one first, then when the deltas since the last full add up
-     * to its size (restoring any checkpoint then reads at most two
-     * fulls' worth) or number full_every - 1 (a bound on the chain). */
-    bt.full = r->nck == 0 || r->chain + 1 >= r->o.full_every || r->chain_raw >= r->full_raw;
-    bt.at = (snap_point){board_steps(b), board_vtime(b)};
-    snap_hasher_scan(r->hasher, b); /* the writer hashes, on its shadow */
+    bt.ck = true;
     bt.seq = r->nck;
-    bt.raw = rr_writer_buffer(r->w, &bt.rawcap);
-    int rc = snap_save_into(b, bt.full ? SNAP_FULL : SNAP_DELTA, &r->last, r->hasher, &bt.raw,
-                            &bt.rawcap, &bt.rawlen);
-    if (rc < 0) {
-        free(bt.raw);
-        snprintf(r->why, sizeof(r->why), "checkpoint %llu: %s", (unsigned long long)r->nck,
-                 mc_strerror(rc));
-        return rc;
-    }
+    int rc;
+    if ((rc = take_delta(r, &bt)) < 0) return rc;
     if ((rc = take_logs(r, &bt)) < 0) {
         free(bt.raw);
         return rc;
@@ -181,14 +190,6 @@ static int checkpoint(rr_rec *r)
     bt.ninputs_at = r->io.nlogged;
     bt.tx_off_at = r->tx_off;
     snap_point at = bt.at;
-    bool full = bt.full;
-    if (full) {
-        r->full_raw = bt.rawlen;
-        r->chain_raw = r->chain = 0;
-    } else {
-        r->chain_raw += bt.rawlen;
-        r->chain++;
-    }
     if ((rc = submit(r, &bt)) < 0) return rc; /* bt is the writer's now */
     r->nck++;
     r->last = at;
@@ -197,10 +198,6 @@ static int checkpoint(rr_rec *r)
                         ? UINT64_MAX
                         : at.vtime + r->o.checkpoint_every_ns;
     r->st.checkpoints++;
-    if (full)
-        r->st.full++;
-    else
-        r->st.delta++;
     r->st.checkpoint_seconds += rr_now_s() - t0;
     return MC_OK;
 }
@@ -272,11 +269,10 @@ int rr_rec_open(rr_rec **out, const char *path, const board_config *cfg, const b
                     .round = rec_round};
     if ((rc = board_new(&r->b, cfg, &h, err, errlen)) < 0) goto fail;
     r->io.b = r->b;
-    if ((rc = snap_hasher_new(&r->hasher, r->b)) < 0) goto fail;
     if ((rc = rr_db_exec(r->db, "COMMIT", err, errlen)) < 0) goto fail;
     board_host quiet = {0};
     if ((rc = board_new(&r->shadow, cfg, &quiet, err, errlen)) < 0) goto fail;
-    if ((rc = rr_writer_start(&r->w, r->db, r->shadow)) < 0) {
+    if ((rc = rr_writer_start(&r->w, r->db, r->shadow, r->o.full_every)) < 0) {
         rr_dbfail(r->db, err, errlen, "cannot write the recording");
         goto fail;
     }
@@ -315,18 +311,27 @@ board_t *rr_rec_board(rr_rec *r)
     return r->b;
 }
 
-/* Hands over what is left, waits for the writer and takes its numbers. */
-static int finish_writer(rr_rec *r)
+/* Hands over what is left (end: with the end of the run), waits for the
+ * writer and takes its numbers. */
+static int finish_writer(rr_rec *r, const board_outcome *end)
 {
     if (!r->w) return MC_OK;
     rr_batch bt;
     memset(&bt, 0, sizeof(bt));
     int rc = take_logs(r, &bt);
-    if (rc == MC_OK && (bt.ninputs || bt.txlen)) rc = submit(r, &bt);
+    if (rc == MC_OK && end) {
+        bt.end = true;
+        bt.end_stop = (uint64_t)end->stop;
+        bt.end_code = end->code;
+        rc = take_delta(r, &bt);
+    }
+    if (rc == MC_OK && (bt.ninputs || bt.txlen || bt.end)) rc = submit(r, &bt);
     rr_writer_stats ws;
     char why[256] = "";
     int wrc = rr_writer_finish(r->w, &ws, why, sizeof(why));
     r->w = NULL;
+    r->st.full = ws.full;
+    r->st.delta = ws.delta;
     r->st.full_bytes = ws.full_bytes;
     r->st.delta_bytes = ws.delta_bytes;
     r->st.full_raw = ws.full_raw;
@@ -343,21 +348,13 @@ int rr_rec_run(rr_rec *r, board_outcome *out, char *err, size_t errlen)
 {
     int rc = board_run(r->b, r->o.until_ns, r->o.until_steps, out);
     if (rc < 0) return rr_fail(err, errlen, rc, "the machine failed: %s", mc_strerror(rc));
-    int wrc = finish_writer(r);
+    /* the writer stores the end (meta end_*, the state hash from its
+     * shadow) with the last inputs and console bytes, in one transaction */
+    int wrc = r->err ? MC_OK : finish_writer(r, out);
     if (r->err || wrc < 0) {
         rc = r->err ? r->err : wrc;
         return rr_fail(err, errlen, rc, "recording stopped: %s", r->why);
     }
-    char hex[17];
-    snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)snap_hash(r->b));
-    sqlite3 *db = r->db;
-    if (rr_db_exec(db, "BEGIN", err, errlen) < 0) return MC_EDB;
-    int bad = rr_meta_putu(db, "end_icount", board_steps(r->b)) |
-              rr_meta_putu(db, "end_vtime_ns", board_vtime(r->b)) |
-              rr_meta_putu(db, "end_stop", (uint64_t)out->stop) |
-              rr_meta_putu(db, "end_code", out->code) | rr_meta_put(db, "end_state_hash", hex);
-    if (bad || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        return rr_dbfail(db, err, errlen, "cannot finish the recording");
     r->st.inputs = r->io.nlogged;
     return MC_OK;
 }
@@ -371,7 +368,7 @@ void rr_rec_get_stats(const rr_rec *r, rr_rec_stats *st)
 void rr_rec_free(rr_rec *r)
 {
     if (!r) return;
-    finish_writer(r); /* what was handed over is consistent: keep it */
+    finish_writer(r, NULL); /* what was handed over is consistent: keep it */
     free(r->io.pend);
     if (r->db) {
         /* The open transaction holds only what came after the last
@@ -379,7 +376,6 @@ void rr_rec_free(rr_rec *r)
         if (!sqlite3_get_autocommit(r->db)) sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
         sqlite3_close(r->db);
     }
-    snap_hasher_free(r->hasher);
     board_free(r->shadow); /* after the writer, which used it */
     board_free(r->b);
     free(r->tx);

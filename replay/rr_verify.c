@@ -219,8 +219,14 @@ static bool storage_ok(rr_file *f, rr_verify_result *res)
     for (size_t k = 0; k < f->nck && ok; k++) {
         uint8_t *buf = NULL;
         size_t len;
+        snap_header h;
+        char sw[160];
         if (rr_load_checkpoint(f, k, &buf, &len, why, sizeof(why)) < 0) {
             add(res, "verify: DAMAGED: %s", why);
+            ok = false;
+        } else if (snap_check(buf, len, &h, sw, sizeof(sw)) < 0) {
+            add(res, "verify: DAMAGED: checkpoint %zu (i:%llu) is corrupt: %s", k,
+                (unsigned long long)f->ck[k].steps, sw);
             ok = false;
         }
         free(buf);

@@ -17,23 +17,30 @@
  * Snapshot buffers come back to the producer through a small free list,
  * so that a recording does not fault in fresh pages for every checkpoint.
  *
- * With a shadow board, the writer also applies every snapshot to it and
+ * With a shadow board, the writer also applies every snapshot to it,
  * computes the checkpoint's state hash there (incrementally: the groups
- * the snapshot wrote): the hash leaves the emulation thread, and every
- * checkpoint is known to restore when it is written.
+ * the snapshot wrote) and takes the full snapshots of it: the emulation
+ * thread only ever copies the pages dirtied since the last checkpoint,
+ * and every checkpoint is known to restore when it is written. The
+ * full/delta choice is made here, in checkpoint order, from the sizes
+ * alone, so a recording's layout does not depend on thread timing.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "loader.h"
 #include "rr_int.h"
 
 #define RR_WRITER_MAX_BYTES (512ull << 20)
-#define SPARE_BUFS          2
+#define SPARE_BUFS          8
 
 typedef struct job {
     struct job *next;
@@ -43,8 +50,13 @@ typedef struct job {
 
 struct rr_writer {
     sqlite3 *db;
-    board_t *shadow;    /* NULL, or the machine rebuilt from the snapshots */
+    board_t *shadow; /* NULL, or the machine rebuilt from the snapshots */
     snap_hasher *shadow_hs;
+    unsigned full_every;
+    uint64_t full_raw, chain_raw; /* the last full's size, the deltas' since */
+    unsigned chain;               /* how many deltas since it */
+    uint8_t *full, *z;            /* the writer's own buffers, reused */
+    size_t fullcap, zcap;
     sqlite3_stmt *ins_input, *ins_ck, *ins_uart;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -113,6 +125,117 @@ static int step(rr_writer *w, sqlite3_stmt *st, const char *what)
     return rc == SQLITE_DONE ? MC_OK : fail(w, MC_EDB, what);
 }
 
+/* Applies the batch's delta (if any) to the shadow; its state hash. */
+static int advance_shadow(rr_writer *w, const rr_batch *b, uint64_t *hash)
+{
+    if (b->raw) {
+        char why[200], what[260];
+        snap_seal(b->raw, b->rawlen);
+        int rc = snap_restore_hashed(w->shadow, b->raw, b->rawlen, w->shadow_hs, why, sizeof(why));
+        if (rc < 0) {
+            if (b->end)
+                snprintf(what, sizeof(what), "the end state does not restore (%s)", why);
+            else
+                snprintf(what, sizeof(what), "checkpoint %llu does not restore (%s)",
+                         (unsigned long long)b->seq, why);
+            return fail(w, rc, what);
+        }
+    }
+    *hash = snap_hasher_hash(w->shadow_hs, w->shadow);
+    return MC_OK;
+}
+
+static int put_checkpoint(rr_writer *w, const rr_batch *b)
+{
+    const uint8_t *snap = b->raw;
+    size_t len = b->rawlen;
+    bool full = b->full;
+    uint64_t hash = b->hash;
+    int rc;
+    if (w->shadow) {
+        if ((rc = advance_shadow(w, b, &hash)) < 0) return rc;
+        full =
+            !b->raw || b->seq == 0 || w->chain + 1 >= w->full_every || w->chain_raw >= w->full_raw;
+        if (full) {
+            /* the hasher has just looked at this state: its zero groups
+             * are skipped without reading them again */
+            if ((rc = snap_save_into(w->shadow, SNAP_FULL, NULL, w->shadow_hs, &w->full,
+                                     &w->fullcap, &len)) < 0)
+                return fail(w, rc, "full checkpoint");
+            snap_seal(w->full, len);
+            snap = w->full;
+            w->full_raw = len;
+            w->chain_raw = w->chain = 0;
+        } else {
+            w->chain_raw += len;
+            w->chain++;
+        }
+    } else if (!snap) {
+        return fail(w, MC_EINVAL, "checkpoint without a snapshot");
+    } else {
+        snap_seal(b->raw, b->rawlen);
+    }
+    size_t zl;
+    /* no frame checksums: the snapshot's seal covers its contents */
+    if ((rc = rr_lz4_pack_into(snap, len, false, &w->z, &w->zcap, &zl)) < 0)
+        return fail(w, rc, "checkpoint");
+    char hex[17];
+    snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)hash);
+    sqlite3_stmt *st = w->ins_ck;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)b->seq);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)b->at.steps);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)b->at.vtime);
+    sqlite3_bind_text(st, 4, hex, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, full ? "full" : "delta", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)b->ninputs_at);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)b->tx_off_at);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)len);
+    if ((rc = rr_db_insert_blob(st, 9, "checkpoint", w->z, zl)) < 0)
+        return fail(w, rc, "checkpoint");
+    if (full) {
+        w->st.full++;
+        w->st.full_bytes += zl;
+        w->st.full_raw += len;
+    } else {
+        w->st.delta++;
+        w->st.delta_bytes += zl;
+        w->st.delta_raw += len;
+    }
+    return MC_OK;
+}
+
+static int put_end(rr_writer *w, const rr_batch *b)
+{
+    uint64_t hash = b->hash;
+    int rc;
+    if (w->shadow && (rc = advance_shadow(w, b, &hash)) < 0) return rc;
+    char hex[17];
+    snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)hash);
+    if (rr_meta_putu(w->db, "end_icount", b->at.steps) ||
+        rr_meta_putu(w->db, "end_vtime_ns", b->at.vtime) ||
+        rr_meta_putu(w->db, "end_stop", b->end_stop) ||
+        rr_meta_putu(w->db, "end_code", b->end_code) || rr_meta_put(w->db, "end_state_hash", hex))
+        return fail(w, MC_EDB, "the end of the recording");
+    return MC_OK;
+}
+
+/* Maps a whole regular file (an image read once: no copy, and its pages
+ * come in one call); false when it cannot be (then it is read). */
+static bool map_file(const char *path, uint8_t **data, size_t *size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct stat sb;
+    void *p = MAP_FAILED;
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0)
+        p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) return false;
+    *data = p;
+    *size = (size_t)sb.st_size;
+    return true;
+}
+
 /* One batch, one transaction. */
 static int write_batch(rr_writer *w, const rr_batch *b)
 {
@@ -141,62 +264,26 @@ static int write_batch(rr_writer *w, const rr_batch *b)
     if (b->image_name[0]) {
         uint8_t *data = b->image;
         size_t size = b->image_size;
-        if (!data && (rc = loader_read_file(b->image_path, &data, &size)) < 0) {
+        bool mapped = false;
+        if (!data && !(mapped = map_file(b->image_path, &data, &size)) &&
+            (rc = loader_read_file(b->image_path, &data, &size)) < 0) {
             char what[300];
             snprintf(what, sizeof(what), "%s: cannot read '%s'", b->image_name, b->image_path);
             fail(w, rc, what);
             goto rollback;
         }
-        rc = rr_db_put_image(w->db, b->image_name, data, size);
-        if (data != b->image) free(data);
+        rc = rr_db_put_image(w->db, b->image_name, data, size, &w->z, &w->zcap);
+        if (mapped)
+            munmap(data, size);
+        else if (data != b->image)
+            free(data);
         if (rc < 0) {
             fail(w, rc, b->image_name);
             goto rollback;
         }
     }
-    if (b->raw) {
-        uint8_t *z = NULL;
-        size_t zl;
-        snap_seal(b->raw, b->rawlen);
-        uint64_t hash = b->hash;
-        if (w->shadow) {
-            char why[200], what[260];
-            if ((rc = snap_restore_hashed(w->shadow, b->raw, b->rawlen, w->shadow_hs, why,
-                                          sizeof(why))) < 0) {
-                snprintf(what, sizeof(what), "checkpoint %llu does not restore (%s)",
-                         (unsigned long long)b->seq, why);
-                fail(w, rc, what);
-                goto rollback;
-            }
-            hash = snap_hasher_hash(w->shadow_hs, w->shadow);
-        }
-        if ((rc = rr_lz4_pack(b->raw, b->rawlen, &z, &zl)) < 0) {
-            fail(w, rc, "checkpoint");
-            goto rollback;
-        }
-        char hex[17];
-        snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)hash);
-        sqlite3_stmt *st = w->ins_ck;
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)b->seq);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)b->at.steps);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)b->at.vtime);
-        sqlite3_bind_text(st, 4, hex, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 5, b->full ? "full" : "delta", -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 6, (sqlite3_int64)b->ninputs_at);
-        sqlite3_bind_int64(st, 7, (sqlite3_int64)b->tx_off_at);
-        sqlite3_bind_int64(st, 8, (sqlite3_int64)b->rawlen);
-        sqlite3_bind_blob64(st, 9, z, zl, SQLITE_STATIC);
-        rc = step(w, st, "checkpoint");
-        free(z);
-        if (rc < 0) goto rollback;
-        if (b->full) {
-            w->st.full_bytes += zl;
-            w->st.full_raw += b->rawlen;
-        } else {
-            w->st.delta_bytes += zl;
-            w->st.delta_raw += b->rawlen;
-        }
-    }
+    if (b->ck && (rc = put_checkpoint(w, b)) < 0) goto rollback;
+    if (b->end && (rc = put_end(w, b)) < 0) goto rollback;
     if (rr_db_exec(w->db, "COMMIT", e, sizeof(e)) < 0) return fail(w, MC_EDB, "commit");
     return MC_OK;
 rollback:
@@ -231,17 +318,22 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-int rr_writer_start(rr_writer **out, sqlite3 *db, board_t *shadow)
+int rr_writer_start(rr_writer **out, sqlite3 *db, board_t *shadow, unsigned full_every)
 {
     rr_writer *w = calloc(1, sizeof(*w));
     if (!w) return MC_ENOMEM;
     w->db = db;
+    w->full_every = full_every;
     int rc = MC_OK;
     if (shadow) {
         if ((rc = snap_hasher_new(&w->shadow_hs, shadow)) < 0) goto fail;
         w->shadow = shadow;
     }
-    if (sqlite3_prepare_v2(db, "INSERT INTO input VALUES(?,?,?,?,?,?)", -1, &w->ins_input, NULL) !=
+    /* room for the largest blob's pages: a blob is inserted as zeros and
+     * written in place (rr_db_insert_blob), which must not spill them to
+     * the WAL in between */
+    if (sqlite3_exec(db, "PRAGMA cache_size=-131072", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "INSERT INTO input VALUES(?,?,?,?,?,?)", -1, &w->ins_input, NULL) !=
             SQLITE_OK ||
         sqlite3_prepare_v2(db, "INSERT INTO checkpoint VALUES(?,?,?,?,?,?,?,?,?)", -1, &w->ins_ck,
                            NULL) != SQLITE_OK ||
@@ -351,6 +443,8 @@ int rr_writer_finish(rr_writer *w, rr_writer_stats *st, char *why, size_t len)
     sqlite3_finalize(w->ins_uart);
     for (int i = 0; i < SPARE_BUFS; i++)
         free(w->spare[i].p);
+    free(w->full);
+    free(w->z);
     snap_hasher_free(w->shadow_hs);
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->mu);

@@ -223,8 +223,8 @@ int snap_save_into(board_t *b, snap_kind kind, const snap_point *at, const snap_
     /* A full snapshot skips the groups the hasher has just found zero
      * (it hashed this very state: dirty groups afresh, the others were
      * unchanged since it last looked at them). */
-    bool zero_known = hs && hs->valid && hs->at.steps == board_steps(b) &&
-                      hs->at.vtime == board_vtime(b);
+    bool zero_known =
+        hs && hs->valid && hs->at.steps == board_steps(b) && hs->at.vtime == board_vtime(b);
     uint64_t bit = 0, g = 0;
     for (unsigned r = 0; bus_ram_region(bus, r, &base, &size, &host); r++) {
         uint8_t *flags = region_flags(bus, base, size);
@@ -252,14 +252,18 @@ int snap_save_into(board_t *b, snap_kind kind, const snap_point *at, const snap_
         total += sect_size(dev_virtio_blk_state_size()) + sect_size(8 + nsectors * (8 + SECTOR));
     }
     if (*cap < total || !*buf) {
-        uint8_t *nb = malloc(total); /* not realloc: nothing to keep */
+        /* not realloc: nothing to keep; a quarter more, so that a reused
+         * buffer need not grow for every slightly larger snapshot (pages
+         * never written cost nothing) */
+        size_t ncap = total + total / 4;
+        uint8_t *nb = malloc(ncap);
         if (!nb) {
             free(want);
             return MC_ENOMEM;
         }
         free(*buf);
         *buf = nb;
-        *cap = total;
+        *cap = ncap;
     }
     out o = {.p = *buf, .len = HDR_SIZE, .cap = total};
 
@@ -380,16 +384,23 @@ int snap_peek(const uint8_t *buf, size_t len, snap_header *out, char *err, size_
     return MC_OK;
 }
 
+int snap_check(const uint8_t *buf, size_t len, snap_header *out, char *err, size_t errlen)
+{
+    int rc = snap_peek(buf, len, out, err, errlen);
+    if (rc < 0) return rc;
+    if (get64(buf + 56) != XXH3_64bits(buf + HDR_SIZE, len - HDR_SIZE))
+        return fail(err, errlen, MC_ECORRUPT, "snapshot checksum mismatch");
+    return MC_OK;
+}
+
 static const char *const tag_names[T_COUNT] = {
     "?", "config", "sched", "hart", "clint", "plic", "uart", "test", "virtio", "overlay", "ram"};
 
 /* Pass 1: structure, sizes and ordering against board b. */
 static int parse(board_t *b, const uint8_t *buf, size_t len, parsed *ps, char *err, size_t errlen)
 {
-    int rc = snap_peek(buf, len, &ps->h, err, errlen);
+    int rc = snap_check(buf, len, &ps->h, err, errlen);
     if (rc < 0) return rc;
-    if (get64(buf + 56) != XXH3_64bits(buf + HDR_SIZE, len - HDR_SIZE))
-        return fail(err, errlen, MC_ECORRUPT, "snapshot checksum mismatch");
     unsigned nsect = get32(buf + 12), nh = board_nharts(b);
     dev_virtio_blk_t *blk = board_virtio_blk(b);
     size_t pos = HDR_SIZE;
@@ -672,7 +683,6 @@ static bool page_dirty(bus_t *bus, const uint8_t *flags, uint64_t base, uint64_t
     return f && (*f & BUS_PAGE_DIRTY);
 }
 
-
 /* Hashes everything but RAM into st. */
 static int hash_small(board_t *b, XXH3_state_t *st)
 {
@@ -813,25 +823,6 @@ void snap_hasher_free(snap_hasher *hs)
 uint64_t snap_hasher_hash(snap_hasher *hs, board_t *b)
 {
     return state_hash(hs, b);
-}
-
-void snap_hasher_scan(snap_hasher *hs, board_t *b)
-{
-    bus_t *bus = board_bus(b);
-    uint64_t base, size;
-    uint8_t *host;
-    size_t g = 0;
-    for (unsigned r = 0; bus_ram_region(bus, r, &base, &size, &host); r++) {
-        uint8_t *flags = region_flags(bus, base, size);
-        uint64_t npages = size / PAGE;
-        for (uint64_t pg = 0; pg < npages && g < hs->ngroups; pg += HASH_GROUP_PAGES, g++) {
-            uint64_t n = npages - pg < HASH_GROUP_PAGES ? npages - pg : HASH_GROUP_PAGES;
-            if (group_fresh(hs, bus, flags, base, pg, n, g))
-                hs->zero[g] = is_zero(host + pg * PAGE, n * PAGE);
-        }
-    }
-    hs->valid = g == hs->ngroups;
-    hs->at = (snap_point){board_steps(b), board_vtime(b)};
 }
 
 void snap_hasher_invalidate(snap_hasher *hs)

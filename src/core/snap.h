@@ -93,6 +93,10 @@ MC_MUST_CHECK int snap_restore(board_t *b, const uint8_t *buf, size_t len, char 
 /* Reads and checks the header only. */
 MC_MUST_CHECK int snap_peek(const uint8_t *buf, size_t len, snap_header *out, char *err,
                             size_t errlen);
+/* The header and the checksum of the contents (snap_seal), without a
+ * board: whether the bytes are the snapshot that was sealed. */
+MC_MUST_CHECK int snap_check(const uint8_t *buf, size_t len, snap_header *out, char *err,
+                             size_t errlen);
 
 /* XXH3-64 of the whole machine state: every blob, the disk overlay and
  * RAM (hashed in 256 KiB groups; format in snap.c). */
@@ -107,14 +111,10 @@ MC_MUST_CHECK int snap_hasher_new(snap_hasher **out, board_t *b);
 void snap_hasher_free(snap_hasher *hs);
 uint64_t snap_hasher_hash(snap_hasher *hs, board_t *b);
 void snap_hasher_invalidate(snap_hasher *hs);
-/* Only the zero groups (for snap_save_into), no hash: a recorder whose
- * writer thread hashes uses a hasher this way, never with
- * snap_hasher_hash (its group hashes are not kept). */
-void snap_hasher_scan(snap_hasher *hs, board_t *b);
 /* snap_restore that keeps hs incremental: the groups it writes are
  * hashed again by the next snap_hasher_hash (a full snapshot: all). */
-MC_MUST_CHECK int snap_restore_hashed(board_t *b, const uint8_t *buf, size_t len,
-                                      snap_hasher *hs, char *err, size_t errlen);
+MC_MUST_CHECK int snap_restore_hashed(board_t *b, const uint8_t *buf, size_t len, snap_hasher *hs,
+                                      char *err, size_t errlen);
 
 /* Per-component hashes: "sched", "hart0".., "clint", "plic", "uart",
  * "test", "virtio", "overlay", and one per SNAP_RAM_GROUP bytes of RAM

@@ -80,6 +80,7 @@ static void make_batch(rr_writer *w, rr_batch *b, unsigned k)
     assert_non_null(b->raw);
     memset(b->raw, (int)k, RAW);
     b->rawlen = RAW;
+    b->ck = true;
     b->seq = k;
     b->hash = 0x1234 + k;
     b->at = (snap_point){100 * k, 1000 * k};
@@ -93,7 +94,7 @@ static void test_rr_writer__order_bound_and_reuse(void **state)
     (void)state;
     sqlite3 *db = fresh_db();
     rr_writer *w;
-    assert_int_equal(rr_writer_start(&w, db, NULL), MC_OK);
+    assert_int_equal(rr_writer_start(&w, db, NULL, 0), MC_OK);
     enum { N = 12 };
     unsigned reused = 0;
     for (unsigned k = 0; k < N; k++) {
@@ -128,17 +129,30 @@ static void test_rr_writer__order_bound_and_reuse(void **state)
                      N);
     assert_int_equal(one(db, "SELECT count(*) FROM checkpoint WHERE kind = 'full'"), 3);
     assert_int_equal(one(db, "SELECT count(*) FROM image WHERE name = 'vmlinux' AND size = 5"), 1);
+    /* blobs are written in place into a zeroblob row: the bytes arrive */
+    sqlite3_stmt *qi;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT data FROM image WHERE name = 'vmlinux'", -1, &qi, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(qi), SQLITE_ROW);
+    uint8_t *got = NULL;
+    assert_int_equal(
+        rr_lz4_unpack(sqlite3_column_blob(qi, 0), (size_t)sqlite3_column_bytes(qi, 0), 5, &got),
+        MC_OK);
+    assert_memory_equal(got, "ELF!!", 5);
+    free(got);
+    sqlite3_finalize(qi);
     /* a stored snapshot unpacks to what was handed over */
     sqlite3_stmt *q;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT raw_size, data FROM checkpoint WHERE seq = 7",
-                                        -1, &q, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT raw_size, data FROM checkpoint WHERE seq = 7", -1, &q, NULL),
+        SQLITE_OK);
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int64(q, 0), RAW);
     uint8_t *buf = NULL;
-    assert_int_equal(rr_lz4_unpack(sqlite3_column_blob(q, 1), (size_t)sqlite3_column_bytes(q, 1),
-                                   RAW, &buf),
-                     MC_OK);
+    assert_int_equal(
+        rr_lz4_unpack(sqlite3_column_blob(q, 1), (size_t)sqlite3_column_bytes(q, 1), RAW, &buf),
+        MC_OK);
     assert_int_equal(buf[0], 7);
     assert_int_equal(buf[RAW - 1], 7);
     free(buf);
@@ -152,7 +166,7 @@ static void test_rr_writer__failure_is_reported_and_stops_writing(void **state)
     (void)state;
     sqlite3 *db = fresh_db();
     rr_writer *w;
-    assert_int_equal(rr_writer_start(&w, db, NULL), MC_OK);
+    assert_int_equal(rr_writer_start(&w, db, NULL, 0), MC_OK);
     rr_batch b;
     make_batch(w, &b, 1);
     assert_int_equal(rr_writer_submit(w, &b), MC_OK);

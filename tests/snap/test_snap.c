@@ -105,6 +105,12 @@ static void test_snap__full_round_trip(void **state)
     assert_true(len < 200 * 4096);  /* zero pages are not stored */
     assert_int_not_equal(snap_hash(b), h1);
     char err[256];
+    /* the seal covers every byte after the header */
+    assert_int_equal(snap_check(buf, len, &hd, NULL, 0), MC_OK);
+    buf[len - 1] ^= 1;
+    assert_int_equal(snap_check(buf, len, &hd, err, sizeof(err)), MC_ECORRUPT);
+    assert_non_null(strstr(err, "checksum"));
+    buf[len - 1] ^= 1;
     assert_int_equal(snap_restore(b, buf, len, err, sizeof(err)), MC_OK);
     assert_int_equal(snap_hash(b), h1);
     /* both run on identically */
@@ -481,9 +487,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_snap__full_round_trip),
         cmocka_unit_test(test_snap__full_with_hasher_zero_groups),
-        cmocka_unit_test(test_snap__restore_hashed_chain), cmocka_unit_test(test_snap__delta_chain),
-        cmocka_unit_test(test_snap__overlay),         cmocka_unit_test(test_snap__hasher),
-        cmocka_unit_test(test_snap__rejects_damage),  cmocka_unit_test(test_snap__parts_and_diff),
+        cmocka_unit_test(test_snap__restore_hashed_chain),
+        cmocka_unit_test(test_snap__delta_chain),
+        cmocka_unit_test(test_snap__overlay),
+        cmocka_unit_test(test_snap__hasher),
+        cmocka_unit_test(test_snap__rejects_damage),
+        cmocka_unit_test(test_snap__parts_and_diff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
