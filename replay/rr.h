@@ -29,7 +29,7 @@
 
 #define RR_FORMAT_VERSION 1
 /* Defaults chosen from measurements (see rr_record.c). */
-#define RR_DEFAULT_CHECKPOINT_EVERY 20000000ull /* steps */
+#define RR_DEFAULT_CHECKPOINT_EVERY 40000000ull /* steps */
 /* A checkpoint is full when the deltas since the last full one add up to
  * its size, and at least every RR_DEFAULT_FULL_EVERY-th. */
 #define RR_DEFAULT_FULL_EVERY 50u

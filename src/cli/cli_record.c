@@ -26,7 +26,7 @@ const char cli_record_usage[] =
     "Record (machina record):\n"
     "  -o FILE           the recording to write (replaced if it exists)\n"
     "  -checkpoint-every N\n"
-    "                    steps between checkpoints (default 20000000)\n"
+    "                    steps between checkpoints (default 40000000)\n"
     "  -checkpoint-time T\n"
     "                    also one checkpoint after T of guest time once N/10\n"
     "                    steps have run (e.g. 500ms; default 1s; 'never': by\n"
