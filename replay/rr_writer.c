@@ -329,10 +329,13 @@ int rr_writer_start(rr_writer **out, sqlite3 *db, board_t *shadow, unsigned full
         if ((rc = snap_hasher_new(&w->shadow_hs, shadow)) < 0) goto fail;
         w->shadow = shadow;
     }
-    /* room for the largest blob's pages: a blob is inserted as zeros and
-     * written in place (rr_db_insert_blob), which must not spill them to
-     * the WAL in between */
-    if (sqlite3_exec(db, "PRAGMA cache_size=-131072", NULL, NULL, NULL) != SQLITE_OK ||
+    /* A blob is inserted as zeros and written in place (rr_db_insert_blob):
+     * its pages must stay in the cache in between, not be spilled to the
+     * WAL and read back (no spill: the cache holds a transaction's dirty
+     * pages whatever their number); committed pages are not read again,
+     * so the cache keeps only 16 MiB of them. */
+    if (sqlite3_exec(db, "PRAGMA cache_size=-16384; PRAGMA cache_spill=OFF", NULL, NULL, NULL) !=
+            SQLITE_OK ||
         sqlite3_prepare_v2(db, "INSERT INTO input VALUES(?,?,?,?,?,?)", -1, &w->ins_input, NULL) !=
             SQLITE_OK ||
         sqlite3_prepare_v2(db, "INSERT INTO checkpoint VALUES(?,?,?,?,?,?,?,?,?)", -1, &w->ins_ck,
