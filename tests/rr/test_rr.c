@@ -40,6 +40,7 @@
 
 #include "board.h"
 #include "rr.h"
+#include "rr_int.h" /* rr_load_checkpoint: the stored snapshots themselves */
 #include "snap.h"
 
 static const uint32_t prog[] = {
@@ -63,6 +64,9 @@ typedef struct live {
     size_t next, len;
     char out[4096];
     size_t outlen;
+    uint64_t snap_at; /* live_round: a FULL snapshot at the first round */
+    uint8_t *snap;    /*   boundary at or after snap_at steps, then stop */
+    size_t snaplen;
 } live;
 
 static uint64_t arrival(const live *l)
@@ -88,6 +92,15 @@ static uint64_t live_idle(void *ctx, uint64_t now, uint64_t next)
     live *l = ctx;
     uint64_t a = arrival(l);
     return a > now && a < next ? a : next;
+}
+
+static void live_round(void *ctx, uint64_t vtime)
+{
+    (void)vtime;
+    live *l = ctx;
+    if (l->snap || board_steps(l->b) < l->snap_at) return;
+    assert_int_equal(snap_save(l->b, SNAP_FULL, NULL, &l->snap, &l->snaplen), MC_OK);
+    board_request_stop(l->b);
 }
 
 static board_host live_host(live *l)
@@ -256,6 +269,59 @@ static uint64_t live_hash_at(uint64_t steps, size_t *outlen)
     *outlen = l.outlen;
     board_free(b);
     return hash;
+}
+
+/* The writer takes the full snapshots (checkpoint 0 included) from its
+ * shadow board, which only ever sees the emulation thread's deltas: each
+ * must be, byte for byte, the snapshot of the live machine at its
+ * instant. */
+static void test_rr__fulls_are_the_live_machines(void **state)
+{
+    (void)state;
+    live l;
+    const char *path = tmp("fulls.mrr");
+    record(path, 1, 30000, 3, &l, NULL);
+    rr_file *f;
+    char err[512];
+    assert_int_equal(rr_open(&f, path, err, sizeof(err)), MC_OK);
+    const rr_ckpt_info *ck;
+    size_t nck;
+    assert_int_equal(rr_checkpoints(f, &ck, &nck), MC_OK);
+    unsigned fulls = 0;
+    for (size_t k = 0; k < nck; k++) {
+        if (ck[k].kind != SNAP_FULL) continue;
+        uint8_t *stored, *mine;
+        size_t slen, mlen;
+        assert_int_equal(rr_load_checkpoint(f, k, &stored, &slen, err, sizeof(err)), MC_OK);
+        board_config cfg;
+        config(&cfg, 1);
+        live l2;
+        board_host h = live_host(&l2);
+        h.round = live_round; /* the recorder's checkpoints are round boundaries */
+        l2.snap_at = ck[k].steps;
+        board_t *b;
+        assert_int_equal(board_new(&b, &cfg, &h, NULL, 0), MC_OK);
+        l2.b = b;
+        if (ck[k].steps) {
+            board_outcome out;
+            assert_int_equal(board_run(b, UINT64_MAX, UINT64_MAX, &out), MC_OK);
+            assert_non_null(l2.snap);
+        } else { /* power-on */
+            assert_int_equal(snap_save(b, SNAP_FULL, NULL, &l2.snap, &l2.snaplen), MC_OK);
+        }
+        mine = l2.snap;
+        mlen = l2.snaplen;
+        assert_int_equal(board_steps(b), ck[k].steps);
+        assert_int_equal(board_vtime(b), ck[k].vtime);
+        assert_int_equal(mlen, slen);
+        assert_memory_equal(mine, stored, slen);
+        free(mine);
+        free(stored);
+        board_free(b);
+        fulls++;
+    }
+    assert_true(fulls >= 3);
+    rr_close(f);
 }
 
 static void test_rr__seek(void **state)
@@ -620,6 +686,7 @@ int main(void)
         cmocka_unit_test(test_rr__record_replay_verify),
         cmocka_unit_test(test_rr__seek),
         cmocka_unit_test(test_rr__perturbed_verify_names_divergence),
+        cmocka_unit_test(test_rr__fulls_are_the_live_machines),
         cmocka_unit_test(test_rr__killed_recorder_leaves_valid_file),
         cmocka_unit_test(test_rr__damaged_files),
         cmocka_unit_test(test_rr__segments_and_start_checkpoint),
