@@ -185,11 +185,41 @@ static void test_rr_writer__failure_is_reported_and_stops_writing(void **state)
     drop_db(db);
 }
 
+/* A full disk (here: a page limit) while a blob is written in place is
+ * reported with SQLite's reason, and what was committed before stays. */
+static void test_rr_writer__full_disk_is_reported(void **state)
+{
+    (void)state;
+    sqlite3 *db = fresh_db();
+    rr_writer *w;
+    assert_int_equal(rr_writer_start(&w, db, NULL, 0), MC_OK);
+    rr_batch b;
+    make_batch(w, &b, 0);
+    assert_int_equal(rr_writer_submit(w, &b), MC_OK);
+    assert_int_equal(rr_writer_sync(w), MC_OK);
+    /* the next snapshot is incompressible: it cannot fit in 8 more pages */
+    char *e = NULL;
+    assert_int_equal(sqlite3_exec(db, "PRAGMA max_page_count = 40", NULL, NULL, &e), SQLITE_OK);
+    make_batch(w, &b, 1);
+    for (size_t i = 0; i < RAW; i += 8) {
+        uint64_t x = (i + 1) * 0x9e3779b97f4a7c15ull;
+        memcpy(b.raw + i, &x, 8);
+    }
+    rr_writer_submit(w, &b);
+    assert_int_equal(rr_writer_sync(w), MC_EDB);
+    char why[256] = "";
+    assert_int_equal(rr_writer_finish(w, NULL, why, sizeof(why)), MC_EDB);
+    assert_non_null(strstr(why, "full"));
+    assert_int_equal(one(db, "SELECT count(*) FROM checkpoint"), 1);
+    drop_db(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rr_writer__order_bound_and_reuse),
         cmocka_unit_test(test_rr_writer__failure_is_reported_and_stops_writing),
+        cmocka_unit_test(test_rr_writer__full_disk_is_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
