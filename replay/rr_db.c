@@ -147,6 +147,9 @@ int rr_db_create(sqlite3 **out, const char *path, char *err, size_t errlen)
         sqlite3_close(db);
         return rc;
     }
+    /* someone may look at the file as it is being created (machina-replay
+     * info, sqlite3): wait for such a reader's lock instead of failing */
+    sqlite3_busy_timeout(db, 10000);
     int rc;
     /* 64 KiB pages: a snapshot blob is a few hundred overflow pages, not
      * thousands, so the writer makes 16 times fewer WAL frames and write

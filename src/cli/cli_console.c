@@ -37,6 +37,7 @@ typedef struct cmd {
 struct cli_console {
     board_t *board;
     bool rt, quit, esc;
+    int sig;         /* the stop signal that stopped the run, or 0 */
     bool stdin_open; /* stdin is an input source and not at EOF */
     bool tty;        /* stdin in raw mode */
     /* input FIFO */
@@ -72,6 +73,38 @@ static void on_fatal_signal(int sig)
     raise(sig);
 }
 
+/* SIGINT, SIGTERM, SIGHUP: the first stops the machine at the next round
+ * boundary, as Ctrl-A x does (a recording then ends there, complete); a
+ * second one is fatal. */
+static volatile sig_atomic_t stop_sig;
+
+static void on_stop_signal(int sig)
+{
+    if (stop_sig) {
+        on_fatal_signal(sig);
+        return;
+    }
+    stop_sig = sig;
+}
+
+static void catch_stop_signals(void)
+{
+    static bool caught;
+    if (caught) return;
+    caught = true;
+    int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+        struct sigaction old, sa;
+        /* one the parent ignores stays ignored (nohup, a background job) */
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_stop_signal;
+        sa.sa_flags = SA_RESTART; /* console writes go on; poll() still wakes */
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
 static int raw_mode(void)
 {
     struct termios t;
@@ -91,7 +124,7 @@ static int raw_mode(void)
     if (!hooked) {
         hooked = true;
         atexit(restore_tty);
-        int sigs[] = {SIGTERM, SIGHUP, SIGQUIT, SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGINT};
+        int sigs[] = {SIGQUIT, SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL};
         for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
             struct sigaction sa;
             memset(&sa, 0, sizeof(sa));
@@ -139,6 +172,17 @@ static void quit(cli_console *c)
 {
     c->quit = true;
     if (c->board) board_request_stop(c->board);
+}
+
+/* Whether the run is to stop (Ctrl-A x, or a stop signal: then, again at
+ * every call, since the board may have been attached after it came). */
+static bool stopping(cli_console *c)
+{
+    if (stop_sig) {
+        c->sig = (int)stop_sig;
+        quit(c);
+    }
+    return c->quit;
 }
 
 /* Terminal bytes through QEMU's Ctrl-A escapes. */
@@ -354,7 +398,7 @@ static int64_t wall_for(const cli_console *c, uint64_t v)
 static void cb_round(void *ctx, uint64_t vtime)
 {
     cli_console *c = ctx;
-    if (!c->rt && !c->stdin_open) return;
+    if (stopping(c) || (!c->rt && !c->stdin_open)) return;
     int64_t now = wall_ns();
     maybe_poll(c, now);
     if (!c->rt) return;
@@ -385,11 +429,12 @@ static uint64_t cb_idle(void *ctx, uint64_t now_v, uint64_t next_v)
             return c->qhead != c->qtail ? now_v : next_v;
         }
         /* Nothing armed: only input can wake the guest. */
-        while (c->stdin_open && c->qhead == c->qtail && !c->quit)
+        while (c->stdin_open && c->qhead == c->qtail && !stopping(c))
             read_stdin(c, -1);
         return c->qhead != c->qtail ? now_v : UINT64_MAX;
     }
     for (;;) {
+        if (stopping(c)) return next_v;
         int64_t now = wall_ns();
         int timeout = -1;
         if (next_v != UINT64_MAX) {
@@ -437,6 +482,7 @@ int cli_console_open(cli_console **out, const cli_console_opts *o, char *err, si
     }
     c->wall0 = wall_ns();
     c->last_poll = c->wall0;
+    catch_stop_signals();
     *out = c;
     return MC_OK;
 }
@@ -471,4 +517,9 @@ void cli_console_attach(cli_console *c, board_t *b)
 bool cli_console_quit(const cli_console *c)
 {
     return c->quit;
+}
+
+int cli_console_signal(const cli_console *c)
+{
+    return c ? c->sig : 0;
 }

@@ -39,7 +39,8 @@ typedef struct cli_console_opts {
 /* Opens the console: parses the script (MC_EIO with errno when it cannot
  * be read, MC_EFORMAT with a reason in err on a bad line) and, when stdin
  * is a terminal and no script is given, puts it into raw mode (restored
- * by cli_console_close, at exit and on fatal signals). */
+ * by cli_console_close, at exit and on fatal signals), and catches the
+ * stop signals (cli_console_signal). */
 int cli_console_open(cli_console **out, const cli_console_opts *o, char *err, size_t errlen);
 /* Restores the terminal and frees the console; accepts NULL. */
 void cli_console_close(cli_console *c);
@@ -48,7 +49,11 @@ void cli_console_close(cli_console *c);
 void cli_console_host(cli_console *c, board_host *host);
 /* Tells the console which board to stop on Ctrl-A x. */
 void cli_console_attach(cli_console *c, board_t *b);
-/* True after the user typed Ctrl-A x. */
+/* True after the user typed Ctrl-A x, or a stop signal came. */
 bool cli_console_quit(const cli_console *c);
+/* The stop signal (SIGINT, SIGTERM, SIGHUP; caught from cli_console_open
+ * on unless ignored when the program started) that stopped the run at
+ * the next round boundary, or 0; a second one is fatal. c may be NULL. */
+int cli_console_signal(const cli_console *c);
 
 #endif

@@ -7,7 +7,9 @@
  * Exit status: 0 on guest poweroff, at -max-time and on Ctrl-A x; the
  * guest's code when it reports failure through the test finisher; for
  * bare-metal ELFs with `tohost`, 0 on pass and 1 on failure; 2 for a bad
- * option or an unreadable file; 3 when every hart waits forever.
+ * option or an unreadable file; 3 when every hart waits forever; 128 + N
+ * when signal N (INT, TERM, HUP) stopped the run (a recording then ends
+ * there, complete).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -84,11 +86,14 @@ static const char usage_text[] =
     "\n"
     "Console: guest output goes to stdout. On a terminal, input is raw and\n"
     "Ctrl-A x quits (Ctrl-A Ctrl-A sends Ctrl-A, Ctrl-A h helps); from a pipe,\n"
-    "stdin bytes are the input.\n"
+    "stdin bytes are the input. SIGINT, SIGTERM or SIGHUP stops the machine at\n"
+    "the next round boundary (a recording is then complete up to there); a\n"
+    "second one kills.\n"
     "\n"
     "Exit status: 0 poweroff, max-time or Ctrl-A x; the guest's code on a\n"
     "finisher failure; bare-metal tohost: 0 pass, 1 fail ('tohost: FAIL test\n"
-    "N'); 2 bad option or file; 3 every hart waits in WFI forever.\n";
+    "N'); 2 bad option or file; 3 every hart waits in WFI forever; 128+N\n"
+    "stopped by signal N.\n";
 
 typedef struct opts {
     const char *bios, *kernel, *initrd, *append, *drive, *dumpdtb, *cpu, *max_time, *script,
@@ -199,12 +204,11 @@ static int parse_drive(const char *spec, const char **file, char **owned)
 /* Options that take an argument, with their field. */
 static const char **arg_field(opts *o, const char *name)
 {
-    static const char *const names[] = {"bios",     "kernel",        "initrd", "append",
-                                        "drive",    "dumpdtb",       "cpu",    "max-time",
+    static const char *const names[] = {"bios",          "kernel",  "initrd", "append",
+                                        "drive",         "dumpdtb", "cpu",    "max-time",
                                         "serial-script", "vmlinux"};
-    const char **fields[] = {&o->bios,    &o->kernel,   &o->initrd, &o->append,
-                             &o->drive,   &o->dumpdtb,  &o->cpu,    &o->max_time,
-                             &o->script,  &o->vmlinux};
+    const char **fields[] = {&o->bios,    &o->kernel, &o->initrd,   &o->append, &o->drive,
+                             &o->dumpdtb, &o->cpu,    &o->max_time, &o->script, &o->vmlinux};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcmp(name, names[i]) == 0) return fields[i];
     return NULL;
@@ -333,7 +337,7 @@ static int write_dtb(const char *path, const board_t *b)
 }
 
 /* Exit status and message for an outcome. */
-static int report(const opts *o, const board_t *b, const board_outcome *out)
+static int report(const opts *o, const board_t *b, const board_outcome *out, int sig)
 {
     switch (out->stop) {
     case BOARD_STOP_POWEROFF: return 0;
@@ -354,7 +358,14 @@ static int report(const opts *o, const board_t *b, const board_outcome *out)
         fprintf(stderr, "machina: stopped at max-time %s (%llu instructions)\n", o->max_time,
                 (unsigned long long)board_steps(b));
         return 0;
-    case BOARD_STOP_REQUEST: fprintf(stderr, "\r\nmachina: terminated\n"); return 0;
+    case BOARD_STOP_REQUEST:
+        if (sig) {
+            fprintf(stderr, "\r\nmachina: stopped by SIG%s at i:%llu\n", sigabbrev_np(sig),
+                    (unsigned long long)board_steps(b));
+            return 128 + sig;
+        }
+        fprintf(stderr, "\r\nmachina: terminated\n");
+        return 0;
     case BOARD_STOP_IDLE:
         fprintf(stderr,
                 "machina: every hart waits in WFI with no timer armed and no input "
@@ -507,14 +518,16 @@ int main(int argc, char **argv)
         status = 1;
         goto done;
     }
+    int sig = cli_console_signal(con);
     cli_console_close(con); /* restore the terminal before messages */
     con = NULL;
-    status = report(&o, b, &out);
+    status = report(&o, b, &out, sig);
     if (o.stats) {
         clock_gettime(CLOCK_MONOTONIC, &t1);
         double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
         uint64_t n = board_steps(b);
-        fprintf(stderr, "machina: %llu instructions in %.3f s host time (%.1f MIPS), virtual time %.6f s\n",
+        fprintf(stderr,
+                "machina: %llu instructions in %.3f s host time (%.1f MIPS), virtual time %.6f s\n",
                 (unsigned long long)n, secs, secs > 0 ? (double)n / secs / 1e6 : 0.0,
                 (double)board_vtime(b) / 1e9);
     }

@@ -99,6 +99,29 @@ done
 kill -9 $pid; { wait $pid; } 2>/dev/null || true
 killed "$W"
 
+# ---- SIGTERM while recording: the machine stops at the next round boundary and the
+# recording is complete up to there (exit 128 + 15)
+T=$TMP/term.mrr
+"$B/machina" record -no-rt -o "$T" -append "console=ttyS0 earlycon=sbi machina.workload=race" \
+    </dev/null >"$T.live" 2>"$T.err" &
+pid=$!
+for i in $(seq 600); do
+    [ "$(sqlite3 "$T" "select count(*) from checkpoint" 2>/dev/null || echo 0)" -ge 5 ] && break
+    sleep 0.1
+done
+kill -TERM $pid
+rc=0; wait $pid || rc=$?
+[ $rc -eq 143 ] || { cat "$T.err"; fail "SIGTERM while recording: exit $rc, expected 143"; }
+expect_in "$T.err" "machina: recorded $T: i:" "machina: stopped by SIGTERM at i:"
+[ ! -e "$T-wal" ] || fail "SIGTERM while recording: the WAL was left behind"
+"$RP" "$T" info >"$TMP/info" || fail "SIGTERM recording: info exit $?"
+expect_in "$TMP/info" "ended: stopped by the user"
+end=$(sed -n 's/^at end: i:\([0-9]*\).*/\1/p' "$TMP/info")
+grep -q "stopped by SIGTERM at i:$end\$" "$T.err" || fail "SIGTERM recording: the end is not where the machine stopped"
+"$RP" "$T" verify >"$TMP/v" || { cat "$TMP/v"; fail "SIGTERM recording: verify"; }
+"$RP" "$T" uart | cmp - "$T.live" || fail "SIGTERM recording: uart differs from the live console"
+echo "SIGTERM while recording: exit 143, ended at i:$end, $(head -1 "$TMP/v")"
+
 # ---- truncated files -----------------------------------------------------------------
 sz=$(stat -c %s "$E")
 for n in 0 100 4096 12288 $((sz / 3)) $((sz / 2)) $((sz - 4096)) $((sz - 1)); do
