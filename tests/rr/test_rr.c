@@ -271,6 +271,18 @@ static uint64_t live_hash_at(uint64_t steps, size_t *outlen)
     return hash;
 }
 
+/* Records 1 hart with a checkpoint every 30000 steps, opens the file. */
+static rr_file *record_open(const char *path, unsigned full, live *l, const rr_ckpt_info **ck,
+                            size_t *nck)
+{
+    record(path, 1, 30000, full, l, NULL);
+    rr_file *f;
+    char err[512];
+    assert_int_equal(rr_open(&f, path, err, sizeof(err)), MC_OK);
+    assert_int_equal(rr_checkpoints(f, ck, nck), MC_OK);
+    return f;
+}
+
 /* The writer takes the full snapshots (checkpoint 0 included) from its
  * shadow board, which only ever sees the emulation thread's deltas: each
  * must be, byte for byte, the snapshot of the live machine at its
@@ -279,14 +291,10 @@ static void test_rr__fulls_are_the_live_machines(void **state)
 {
     (void)state;
     live l;
-    const char *path = tmp("fulls.mrr");
-    record(path, 1, 30000, 3, &l, NULL);
-    rr_file *f;
-    char err[512];
-    assert_int_equal(rr_open(&f, path, err, sizeof(err)), MC_OK);
     const rr_ckpt_info *ck;
     size_t nck;
-    assert_int_equal(rr_checkpoints(f, &ck, &nck), MC_OK);
+    rr_file *f = record_open(tmp("fulls.mrr"), 3, &l, &ck, &nck);
+    char err[512];
     unsigned fulls = 0;
     for (size_t k = 0; k < nck; k++) {
         if (ck[k].kind != SNAP_FULL) continue;
@@ -328,14 +336,10 @@ static void test_rr__seek(void **state)
 {
     (void)state;
     live l;
-    const char *path = tmp("seek.mrr");
-    record(path, 1, 30000, 4, &l, NULL);
-    rr_file *f;
-    char err[512];
-    assert_int_equal(rr_open(&f, path, err, sizeof(err)), MC_OK);
     const rr_ckpt_info *ck;
     size_t nck;
-    assert_int_equal(rr_checkpoints(f, &ck, &nck), MC_OK);
+    rr_file *f = record_open(tmp("seek.mrr"), 4, &l, &ck, &nck);
+    char err[512];
     rr_replay *rp;
     assert_int_equal(rr_replay_new(&rp, f, err, sizeof(err)), MC_OK);
     /* instants inside segments, on a checkpoint, one after one */
