@@ -217,19 +217,6 @@ int rr_lz4_pack_into(const void *src, size_t len, bool checksums, uint8_t **buf,
     return MC_OK;
 }
 
-int rr_lz4_pack(const void *src, size_t len, uint8_t **out, size_t *outlen)
-{
-    uint8_t *p = NULL;
-    size_t cap = 0;
-    int rc = rr_lz4_pack_into(src, len, true, &p, &cap, outlen);
-    if (rc < 0) {
-        free(p);
-        return rc;
-    }
-    *out = p;
-    return MC_OK;
-}
-
 /* Unpacks exactly rawlen bytes into p (which holds at least rawlen). */
 static int lz4_unpack_to(const void *src, size_t len, size_t rawlen, uint8_t *p)
 {
@@ -275,7 +262,8 @@ int rr_db_insert_blob(sqlite3_stmt *st, int col, const char *table, const void *
     rc = sqlite3_blob_open(db, "main", table, "data", sqlite3_last_insert_rowid(db), 1, &bl) ==
              SQLITE_OK &&
          sqlite3_blob_write(bl, data, (int)len, 0) == SQLITE_OK;
-    /* a failed write leaves its reason on db; closing must not replace it */
+    /* closing (a no-op when the open failed) hands a failed write's error
+     * on to the connection, where the caller reads the reason */
     if (sqlite3_blob_close(bl) != SQLITE_OK) rc = 0;
     return rc ? MC_OK : MC_EDB;
 }

@@ -153,12 +153,10 @@ int rr_db_put_image(sqlite3 *db, const char *name, const void *data, size_t size
  * connection), MC_EUNSUP beyond 2 GiB. */
 int rr_db_insert_blob(sqlite3_stmt *st, int col, const char *table, const void *data, size_t len);
 
-/* LZ4 frame with block and content checksums: new malloc'd *out. */
-int rr_lz4_pack(const void *src, size_t len, uint8_t **out, size_t *outlen);
-/* The same into *buf (*cap bytes, grown with some room to spare when too
- * small; may be NULL with *cap 0), for a caller that reuses its buffer;
- * without the frame's checksums when the content carries its own (a
- * snapshot's seal). */
+/* An LZ4 frame of src into *buf (*cap bytes, grown with some room to
+ * spare when too small; may be NULL with *cap 0), for a caller that reuses
+ * its buffer; with block and content checksums, or without when the
+ * content carries its own (a snapshot's seal). */
 int rr_lz4_pack_into(const void *src, size_t len, bool checksums, uint8_t **buf, size_t *cap,
                      size_t *outlen);
 /* Unpacks exactly rawlen bytes (MC_ECORRUPT on any mismatch). */

@@ -168,7 +168,7 @@ static int submit(rr_rec *r, rr_batch *b)
 static int take_delta(rr_rec *r, rr_batch *bt)
 {
     bt->at = (snap_point){board_steps(r->b), board_vtime(r->b)};
-    if (r->nck == 0 && !bt->end) {
+    if (r->nck == 0) {
         snap_mark(r->b);
         return MC_OK;
     }
