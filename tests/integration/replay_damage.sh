@@ -107,9 +107,10 @@ T=$TMP/term.mrr
 pid=$!
 for i in $(seq 600); do
     [ "$(sqlite3 "$T" "select count(*) from checkpoint" 2>/dev/null || echo 0)" -ge 5 ] && break
+    kill -0 $pid 2>/dev/null || break # ended by itself: said below, with its messages
     sleep 0.1
 done
-kill -TERM $pid
+kill -TERM $pid 2>/dev/null || { cat "$T.err"; fail "SIGTERM while recording: the recorder had already ended"; }
 rc=0; wait $pid || rc=$?
 [ $rc -eq 143 ] || { cat "$T.err"; fail "SIGTERM while recording: exit $rc, expected 143"; }
 expect_in "$T.err" "machina: recorded $T: i:" "machina: stopped by SIGTERM at i:"
