@@ -100,9 +100,11 @@ kill -9 $pid; { wait $pid; } 2>/dev/null || true
 killed "$W"
 
 # ---- SIGTERM while recording: the machine stops at the next round boundary and the
-# recording is complete up to there (exit 128 + 15)
+# recording is complete up to there (exit 128 + 15). The guest hangs for certain
+# (the deadlock workload; whether the race workload hangs depends on the corpus
+# build: its initramfs carries the files' times, so each clone's differs)
 T=$TMP/term.mrr
-"$B/machina" record -no-rt -o "$T" -append "console=ttyS0 earlycon=sbi machina.workload=race" \
+"$B/machina" record -no-rt -o "$T" -append "console=ttyS0 earlycon=sbi machina.workload=deadlock" \
     </dev/null >"$T.live" 2>"$T.err" &
 pid=$!
 for i in $(seq 600); do
